@@ -6,6 +6,9 @@ from rest_framework.permissions import IsAuthenticated
 api_v1 = [
     path("", include("org.api.urls")),
     path("", include("accounts.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("solutions.api.urls")),
+    path("", include("segmentation.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +24,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[IsAuthenticated]),
         name="api-docs",
     ),
+    path("accounts/", include("accounts.urls")),
+    path("segmentation/", include("segmentation.urls")),
     path("", include("core.urls")),
 ]

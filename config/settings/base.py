@@ -2,16 +2,21 @@
 environment (django-environ), so the same code runs on a laptop's SQLite file and on PostgreSQL +
 Redis + a pool of Celery workers."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A developer's .env fills in what the real environment leaves unset. Subprocess tests of the
+# "nothing set" defaults switch it off so a local .env cannot change what they observe.
+if os.environ.get("DJANGO_READ_DOT_ENV_FILE", "true").lower() not in ("0", "false", "no"):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-development-key-change-me-in-production")
 DEBUG = env.bool("DEBUG", default=False)
@@ -39,6 +44,9 @@ INSTALLED_APPS = [
     "core",
     "org",
     "accounts",
+    "solutions",
+    "billing",
+    "segmentation",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +132,22 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# Schedules live here and nowhere else. The nightly run (DOMAIN.md §9) is one chain of steps
+# (core/nightly.py); `expires` drops a run a stuck beat would deliver too late to be "nightly".
+NIGHTLY_AT = env("NIGHTLY_AT", default="02:30")
+CELERY_BEAT_SCHEDULE: dict = {
+    "nightly": {
+        "task": "core.nightly",
+        "schedule": crontab(hour=NIGHTLY_AT.split(":")[0], minute=NIGHTLY_AT.split(":")[1]),
+        "options": {"expires": env.int("NIGHTLY_EXPIRES_SECONDS", default=4 * 3600)},
+    },
+    # Billing idempotency keys are honoured ≥ 7 days; older ones are released once a day.
+    "billing-idempotency-keys-expire": {
+        "task": "billing.idempotency_keys_expire",
+        "schedule": crontab(hour="4", minute="10"),
+        "options": {"expires": 3600},
+    },
+}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -143,6 +166,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.views.locked_out"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 # --- i18n -----------------------------------------------------------------------------------
@@ -155,7 +179,7 @@ USE_TZ = True
 
 # --- Static ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -228,6 +252,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models call a field `kind` or `status`; name each choice set for what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "ActivityKindEnum": "accounts.models.ActivityKind",
+        "ServiceRequestKindEnum": "accounts.models.ServiceRequest.Kind",
+        "ServiceRequestStatusEnum": "accounts.models.ServiceRequest.Status",
+    },
 }
 
 # --- Domain settings (thresholds are settings, not code) -----------------------------------
@@ -237,6 +268,19 @@ GROUPCRM = {
     # Hours to answer a service request, by severity.
     "SLA_HOURS": {"critical": 4, "high": 24, "medium": 72, "low": 168},
     "ACCOUNT_LIST_MAX_COUNT": 10_000,
+}
+
+# DOMAIN.md §4: the population rule and the class thresholds (in points, at most two decimals).
+SEGMENTATION = {
+    "SCORED_STATUSES": env.list("SEGMENTATION_SCORED_STATUSES", default=["prospect", "active"]),
+    "ECONOMIC_THRESHOLD": env.str("SEGMENTATION_ECONOMIC_THRESHOLD", default="3.5"),
+    "SOCIAL_THRESHOLD": env.str("SEGMENTATION_SOCIAL_THRESHOLD", default="3.5"),
+    "SOCIAL_ORG_KINDS": ["government", "public_institution", "non_profit"],
+    "FALLBACK_ECONOMIC_SIZE_BANDS": ["large"],
+    # Accounts per phase-2 task: short, so a killed worker's redelivered chunk costs little.
+    "CHUNK_SIZE": env.int("SEGMENTATION_CHUNK_SIZE", default=25_000),
+    # Daily results older than this are summarised per month (not deleted).
+    "HISTORY_HORIZON_DAYS": env.int("SEGMENTATION_HISTORY_HORIZON_DAYS", default=180),
 }
 
 LOGGING = {
