@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -63,18 +64,21 @@ def mask_msisdn(number: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-# DOMAIN.md §3: personal and organisational drivers of a key person, and the means of
-# communication that suit each (from the seeds' key-person marketing pages).
+# DOMAIN.md §3: personal and organisational drivers of a key person, and the communication means
+# that suit each. Personal drivers follow the seeds' table "基于心理需求的通信手段" (seed 003,
+# p.43): e.g. a power-driven leader is reached by voice and conference SMS, a security-driven one
+# by highly confidential mobile mail. Organisational drivers (财务/绩效/形象, p.39) map to the
+# arguments that move the organisation.
 DRIVER_MEANS: dict[str, tuple[str, ...]] = {
-    "power": ("executive_meeting", "exclusive_briefing", "decision_options"),
-    "achievement": ("success_metrics", "reference_cases", "pilot_results"),
-    "recognition": ("public_acknowledgement", "industry_forum_invitation", "award_nomination"),
-    "belonging": ("customer_club", "peer_events", "regular_visits"),
-    "orderliness": ("written_plan", "detailed_documentation", "clear_timeline"),
-    "security": ("risk_guarantees", "service_level_commitment", "proven_solutions"),
-    "financial": ("cost_benefit_analysis", "flexible_pricing", "tco_comparison"),
-    "performance": ("efficiency_demo", "productivity_case", "kpi_dashboard"),
-    "image": ("joint_publicity", "showcase_project", "innovation_story"),
+    "power": ("voice_direct", "mobile_mailbox", "conference_sms"),
+    "achievement": ("praise_message", "experience_sharing", "mobile_mailbox"),
+    "recognition": ("group_praise_broadcast", "group_sms_exchange"),
+    "belonging": ("group_vnet", "mobile_im", "enterprise_wap_portal"),
+    "orderliness": ("structured_sms", "mobile_mailbox"),
+    "security": ("confidential_mailbox", "confidential_im"),
+    "financial": ("cost_saving_case", "tco_comparison"),
+    "performance": ("productivity_demo", "reference_case"),
+    "image": ("showcase_project", "joint_publicity"),
 }
 
 
@@ -86,3 +90,47 @@ def communication_means(drivers: list[str] | tuple[str, ...]) -> list[str]:
             if means not in seen:
                 seen.append(means)
     return seen
+
+
+# Service requests: "due soon" once less than a quarter of the SLA window is left (at least one
+# hour), so a 4-hour critical ticket warns after 3 hours and a week-long low one a day ahead.
+SLA_WARN_FRACTION = 0.25
+
+
+class SlaState(Enum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    BREACHED = "breached"
+    MET = "met"
+    MISSED = "missed"
+
+
+def sla_state(
+    *,
+    now: dt.datetime,
+    opened_at: dt.datetime,
+    due_at: dt.datetime,
+    resolved_at: dt.datetime | None,
+) -> SlaState:
+    """Where a service request stands against its SLA at `now` (passed in: no clock here)."""
+    if resolved_at is not None:
+        return SlaState.MET if resolved_at <= due_at else SlaState.MISSED
+    if now > due_at:
+        return SlaState.BREACHED
+    warn = max((due_at - opened_at) * SLA_WARN_FRACTION, dt.timedelta(hours=1))
+    if due_at - now <= warn:
+        return SlaState.DUE_SOON
+    return SlaState.ON_TRACK
+
+
+def upcoming_month_days(start: dt.date, days: int) -> list[tuple[int, int]]:
+    """The (month, day) pairs of `days` days from `start`, for yearly care dates (birthdays,
+    festivals). 29 February birthdays are remembered on 28 February in common years."""
+    pairs: list[tuple[int, int]] = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        pairs.append((day.month, day.day))
+        leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
+        if (day.month, day.day) == (2, 28) and not leap:
+            pairs.append((2, 29))
+    return pairs

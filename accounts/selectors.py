@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from org.models import User
 from org.visibility import accounts_visible_to
 
-from .models import Account, Activity, KeyPerson, Member, ServiceRequest
+from .models import Account, Activity, CareDate, KeyPerson, Member, ServiceRequest
 
 LIST_COLUMNS = (
     "id",
@@ -32,13 +34,30 @@ LIST_COLUMNS = (
 )
 
 
+MAX_CODE_LENGTH = 32
+# Ids in URLs are matched by \d+; one past a bigint would make the database raise, not miss.
+MAX_PK = 2**63 - 1
+
+
+def _pk_or_404(pk: int, message: str) -> None:
+    if not 0 < pk <= MAX_PK:
+        raise Http404(message)
+
+
 def account_list(*, user: Any) -> QuerySet[Account]:
     """The user's visible accounts with just the columns a list shows (filters applied later)."""
-    return accounts_visible_to(user).select_related("region", "owner", "parent").only(*LIST_COLUMNS)
+    from segmentation.selectors import annotate_scores
+
+    return annotate_scores(
+        accounts_visible_to(user).select_related("region", "owner", "parent").only(*LIST_COLUMNS)
+    )
 
 
 def account_get(*, user: Any, code: str, for_update: bool = False) -> Account:
     """One visible account by code; anything else is a 404, never a 403 (no existence oracle)."""
+    # A code no account can have (PostgreSQL refuses NUL in text) is simply not found.
+    if not code or len(code) > MAX_CODE_LENGTH or "\x00" in code:
+        raise Http404("No such account.")
     qs = accounts_visible_to(user).select_related("region", "owner", "parent")
     if for_update:
         qs = qs.select_for_update(of=("self",))
@@ -57,6 +76,9 @@ def account_detail(*, user: Any, code: str) -> Account:
         .only("code", "name", "region__code", "region__name", "status", "parent_id")
         .order_by("code")
     )
+    from segmentation.selectors import attach_scores
+
+    attach_scores(account)
     return account
 
 
@@ -72,6 +94,7 @@ def key_person_list(*, user: Any, code: str) -> QuerySet[KeyPerson]:
 
 
 def key_person_get(*, user: Any, code: str, pk: int) -> KeyPerson:
+    _pk_or_404(pk, "No such key person.")
     kp = key_person_list(user=user, code=code).filter(pk=pk).first()
     if kp is None:
         raise Http404("No such key person.")
@@ -83,6 +106,7 @@ def member_list(*, user: Any, code: str) -> QuerySet[Member]:
 
 
 def member_get(*, user: Any, code: str, pk: int) -> Member:
+    _pk_or_404(pk, "No such member.")
     member = member_list(user=user, code=code).filter(pk=pk).first()
     if member is None:
         raise Http404("No such member.")
@@ -98,6 +122,7 @@ def activity_list(*, user: Any, code: str) -> QuerySet[Activity]:
 
 
 def activity_get(*, user: Any, code: str, pk: int) -> Activity:
+    _pk_or_404(pk, "No such activity.")
     activity = activity_list(user=user, code=code).filter(pk=pk).first()
     if activity is None:
         raise Http404("No such activity.")
@@ -113,6 +138,7 @@ def service_request_list(*, user: Any, code: str) -> QuerySet[ServiceRequest]:
 
 
 def service_request_get(*, user: Any, code: str, pk: int) -> ServiceRequest:
+    _pk_or_404(pk, "No such service request.")
     sr = service_request_list(user=user, code=code).filter(pk=pk).first()
     if sr is None:
         raise Http404("No such service request.")
@@ -156,3 +182,125 @@ def attach_cost_centres(accounts: list[Account]) -> None:
         by_account[account_id].append(centre)
     for account in accounts:
         account.cost_centres = by_account[account.pk]  # type: ignore[attr-defined]
+
+
+# --- the account manager's workspace (HTML pages) --------------------------------------------
+
+
+def account_workspace(*, user: Any, code: str, timeline_limit: int = 30) -> dict[str, Any]:
+    """Everything the 360° page shows, in a bounded number of queries whatever the account size."""
+    account = account_detail(user=user, code=code)
+    key_persons = list(
+        account.key_persons.prefetch_related("care_dates").order_by(
+            F("left_on").asc(nulls_first=True), "-influence", "id"
+        )
+    )
+    timeline = list(
+        account.activities.select_related("key_person", "created_by").order_by(
+            "-occurred_on", "-id"
+        )[:timeline_limit]
+    )
+    open_requests = list(
+        account.service_requests.exclude(status=ServiceRequest.Status.RESOLVED)
+        .select_related("opened_by")
+        .order_by("sla_due_at", "id")
+    )
+    recently_resolved = list(
+        account.service_requests.filter(status=ServiceRequest.Status.RESOLVED)
+        .select_related("opened_by")
+        .order_by("-resolved_at", "-id")[:5]
+    )
+    vips = list(account.members.filter(is_vip=True).order_by("cost_centre", "id")[:20])
+    return {
+        "account": account,
+        "key_persons": key_persons,
+        "timeline": timeline,
+        "open_requests": open_requests,
+        "recently_resolved": recently_resolved,
+        "vips": vips,
+    }
+
+
+def next_steps_due(*, user: Any, today: dt.date, days_ahead: int = 7, limit: int = 20) -> list:
+    """The user's own next steps due up to `days_ahead` days from today (overdue ones for 30 days),
+    unless a later activity on the same account has followed up."""
+    later = Activity.objects.filter(
+        account_id=OuterRef("account_id"), occurred_on__gte=OuterRef("occurred_on")
+    ).filter(id__gt=OuterRef("id"))
+    return list(
+        Activity.objects.filter(
+            created_by_id=user.pk,
+            next_step_on__gte=today - dt.timedelta(days=30),
+            next_step_on__lte=today + dt.timedelta(days=days_ahead),
+            account__in=accounts_visible_to(user),
+        )
+        .exclude(next_step="")
+        .exclude(Exists(later))
+        .select_related("account")
+        .order_by("next_step_on", "id")[:limit]
+    )
+
+
+def service_requests_at_risk(*, user: Any, now: dt.datetime, hours: int = 24, limit: int = 20):
+    """Unresolved requests on visible accounts whose SLA ends within `hours` or has passed."""
+    return list(
+        ServiceRequest.objects.filter(
+            status__in=(ServiceRequest.Status.OPEN, ServiceRequest.Status.IN_PROGRESS),
+            sla_due_at__lte=now + dt.timedelta(hours=hours),
+            account__in=accounts_visible_to(user),
+        )
+        .select_related("account")
+        .order_by("sla_due_at", "id")[:limit]
+    )
+
+
+def care_dates_upcoming(*, user: Any, month_days: list[tuple[int, int]], limit: int = 30):
+    """Birthdays and care occasions of current key persons of visible accounts on the given
+    (month, day) pairs: returns (birthday persons, care dates)."""
+    if not month_days:
+        return [], []
+    birthday_q = Q()
+    care_q = Q()
+    for month, day in month_days:
+        birthday_q |= Q(birthday_on__month=month, birthday_on__day=day)
+        care_q |= Q(month=month, day=day)
+    visible = accounts_visible_to(user)
+    birthdays = list(
+        KeyPerson.objects.filter(birthday_q, left_on__isnull=True, account__in=visible)
+        .select_related("account")
+        .only("id", "name", "title", "birthday_on", "account__code", "account__name")
+        .order_by("id")[:limit]
+    )
+    occasions = list(
+        CareDate.objects.filter(
+            care_q, key_person__left_on__isnull=True, key_person__account__in=visible
+        )
+        .select_related("key_person__account")
+        .order_by("month", "day", "id")[:limit]
+    )
+    return birthdays, occasions
+
+
+def accounts_recently_changed(*, user: Any, limit: int = 10) -> list[Account]:
+    return list(account_list(user=user).order_by("-updated_at", "-id")[:limit])
+
+
+def account_managers_assignable(*, user: Any) -> QuerySet[User]:
+    """The active account managers a manager may hand accounts to: those of their region."""
+    from org.visibility import regions_visible_to
+
+    return (
+        User.objects.filter(
+            role=User.Role.ACCOUNT_MANAGER,
+            is_active=True,
+            region__in=regions_visible_to(user),
+        )
+        .select_related("region")
+        .order_by("username")
+    )
+
+
+def team_member_list(*, user: Any, code: str) -> QuerySet[Any]:
+    """The supporting staff on a visible account's team (404 for an invisible account)."""
+    account = account_get(user=user, code=code)
+    return account.team_members.select_related("user").order_by("user__username", "id")

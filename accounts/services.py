@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from org.models import Region, User
+from org.models import AccountTeamMember, Region, User
 from org.visibility import (
     accounts_visible_to,
     can_assign_owner_and_region,
     can_edit_account,
+    can_manage_team,
     regions_visible_to,
 )
 
@@ -56,20 +57,23 @@ def credit_code_clean(raw: str) -> str:
     result = domain.check_credit_code(code)
     if result.ok:
         return code
-    messages = {
-        domain.CreditCodeError.LENGTH: _("A unified social credit code has 18 characters."),
-        domain.CreditCodeError.CHARACTERS: _(
-            "Only digits and the letters A–Y except I, O, S, V, Z are allowed; "
-            "characters 3–8 are the administrative division code (digits)."
-        ),
-        domain.CreditCodeError.AUTHORITY: _("The first character is not a registration authority."),
-        domain.CreditCodeError.CHECKSUM: _(
+    if result.error is domain.CreditCodeError.CHECKSUM:
+        message = _(
             "The check character is wrong (GB 32100-2015): expected %(char)s, found %(found)s."
-        )
-        % {"char": result.expected_check_char, "found": code[17]},
-    }
+        ) % {"char": result.expected_check_char, "found": code[17]}
+    else:
+        message = {
+            domain.CreditCodeError.LENGTH: _("A unified social credit code has 18 characters."),
+            domain.CreditCodeError.CHARACTERS: _(
+                "Only digits and the letters A–Y except I, O, S, V, Z are allowed; "
+                "characters 3–8 are the administrative division code (digits)."
+            ),
+            domain.CreditCodeError.AUTHORITY: _(
+                "The first character is not a registration authority."
+            ),
+        }[result.error]  # type: ignore[index]
     assert result.error is not None
-    raise ValidationError({"credit_code": messages[result.error]}, code=result.error.value)
+    raise ValidationError({"credit_code": message}, code=result.error.value)
 
 
 def _check_owner_and_region(actor: User, owner: User | None, region: Region | None) -> None:
@@ -80,9 +84,8 @@ def _check_owner_and_region(actor: User, owner: User | None, region: Region | No
     if owner is not None:
         if not owner.is_active or owner.role != User.Role.ACCOUNT_MANAGER:
             errors["owner"] = _("The owner must be an active account manager.")
-        elif (
-            actor.role == User.Role.REGIONAL_MANAGER
-            and not allowed_regions.filter(pk=owner.region_id).exists()
+        elif actor.role == User.Role.REGIONAL_MANAGER and (
+            owner.region_id is None or not allowed_regions.filter(pk=owner.region_id).exists()
         ):
             errors["owner"] = _("The owner must be an account manager of your region.")
     if errors:
@@ -216,8 +219,11 @@ def accounts_reassign(
             }
         )
     moved = [a for a in accounts if a.owner_id != new_owner.pk]
+    # bulk_update skips auto_now: stamp updated_at, or incremental readers miss the move.
+    now = timezone.now()
     for account in moved:
         account.owner = new_owner
+        account.updated_at = now
         account.version += 1
         account._change_reason = reason or "reassign"  # type: ignore[attr-defined]
     bulk_update_with_history(
@@ -371,3 +377,51 @@ def service_request_update(
     sr._history_user = actor  # type: ignore[attr-defined]
     sr.save()
     return sr
+
+
+# --- account team ----------------------------------------------------------------------------
+
+
+def _team_account(actor: User, code: str) -> Account:
+    account = account_get(user=actor, code=code, for_update=True)
+    if not can_manage_team(actor, account):
+        raise PermissionError("only the owner or a manager changes the team")
+    return account
+
+
+@transaction.atomic
+def team_member_add(
+    *, actor: User, code: str, user: User, team_role: str, access: str
+) -> tuple[AccountTeamMember, bool]:
+    """Put supporting staff on an account team, or change their role or access (audited)."""
+    account = _team_account(actor, code)
+    if not user.is_active or user.role == User.Role.BILLING_CLIENT:
+        raise ValidationError({"user": _("Only active staff can join an account team.")})
+    if user.pk == account.owner_id:
+        raise ValidationError({"user": _("The account manager already owns this account.")})
+    member = (
+        AccountTeamMember.objects.select_for_update().filter(account=account, user=user).first()
+    )
+    created = member is None
+    if member is None:
+        member = AccountTeamMember(account=account, user=user)
+    elif (member.team_role, member.access) == (team_role, access):
+        return member, False
+    member.team_role, member.access = team_role, access
+    member.full_clean(exclude=["account", "user"], validate_constraints=False)
+    member._history_user = actor  # type: ignore[attr-defined]
+    member.save()
+    return member, created
+
+
+@transaction.atomic
+def team_member_remove(*, actor: User, code: str, username: str) -> None:
+    account = _team_account(actor, code)
+    # A name no user can have (PostgreSQL refuses NUL in text) is simply not on the team.
+    member = None
+    if "\x00" not in username and len(username) <= 150:
+        member = account.team_members.filter(user__username=username).first()
+    if member is None:
+        raise Http404("No such team member.")
+    member._history_user = actor  # type: ignore[attr-defined]
+    member.delete()

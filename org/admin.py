@@ -24,7 +24,7 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
     list_display = ("username", "display_name", "role", "region", "is_active")
     list_filter = ("role", "is_active")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("GroupCRM", {"fields": ("role", "region", "display_name", "phone")}),
     )
 
@@ -37,4 +37,4 @@ class AccountTeamMemberAdmin(SimpleHistoryAdmin):
 
 @admin.register(MachineClientKey)
 class MachineClientKeyAdmin(APIKeyModelAdmin):
-    list_display = [*APIKeyModelAdmin.list_display, "user"]
+    list_display = [*APIKeyModelAdmin.list_display, "user"]  # type: ignore[assignment]

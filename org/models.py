@@ -81,8 +81,10 @@ class User(AbstractUser):
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # django-stubs type the inherited Meta's names as str; lazy translations are what Django
+        # documents.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
         constraints = [
             # A regional manager without a region would see nothing or, worse, be special-cased.
             models.CheckConstraint(
@@ -148,5 +150,5 @@ class MachineClientKey(AbstractAPIKey):
     scopes = models.JSONField(_("scopes"), default=list)
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("machine client key")
-        verbose_name_plural = _("machine client keys")
+        verbose_name = _("machine client key")  # type: ignore[assignment]
+        verbose_name_plural = _("machine client keys")  # type: ignore[assignment]

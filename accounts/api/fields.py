@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from org.models import Region, User
@@ -29,6 +31,7 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(slug_field="username", queryset=User.objects.all(), **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class VisibleAccountCodeField(serializers.SlugRelatedField):
     """An account by code, looked up only among the accounts the requester may see, so an
     invisible account and a missing one give the same answer."""

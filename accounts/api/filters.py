@@ -5,9 +5,11 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from org.models import Region
+from org.models import Region, User
+from segmentation.models import ValueClass
 
 from ..models import Account, AccountStatus, Industry, OrgKind, SizeBand
 
@@ -24,16 +26,50 @@ class AccountFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AccountStatus.choices)
     q = django_filters.CharFilter(method="filter_q", max_length=100, help_text=_("name or code"))
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    # On the selector's annotation of the latest scores (segmentation.selectors.annotate_scores).
+    value_class = django_filters.ChoiceFilter(choices=ValueClass.choices)
+    segment_score_min = django_filters.NumberFilter(field_name="segment_score", lookup_expr="gte")
+    segment_score_max = django_filters.NumberFilter(field_name="segment_score", lookup_expr="lte")
+    economic_value_score_min = django_filters.NumberFilter(
+        field_name="economic_value_score", lookup_expr="gte"
+    )
+    economic_value_score_max = django_filters.NumberFilter(
+        field_name="economic_value_score", lookup_expr="lte"
+    )
+    social_value_score_min = django_filters.NumberFilter(
+        field_name="social_value_score", lookup_expr="gte"
+    )
+    social_value_score_max = django_filters.NumberFilter(
+        field_name="social_value_score", lookup_expr="lte"
+    )
 
     class Meta:
         model = Account
         fields: list[str] = []
 
+    def filter_queryset(self, queryset: QuerySet[Account]) -> Any:
+        queryset = super().filter_queryset(queryset)
+        user = getattr(self.request, "user", None)
+        if (
+            not self.form.cleaned_data.get("region")
+            and getattr(user, "role", None) == User.Role.REGIONAL_MANAGER
+            and not user.is_superuser  # type: ignore[union-attr]
+            and user.region_id  # type: ignore[union-attr]
+        ):
+            # The rows are already the manager's subtree (visibility); its code and name range
+            # lets a list in code or name order start at its first row. (`?region=` brings its
+            # own range, from the same query as its region ids.)
+            queryset = queryset.region_bounded(user.region)  # type: ignore[attr-defined, union-attr]
+        return queryset
+
     def filter_region(self, queryset: QuerySet[Account], name: str, value: str) -> Any:
+        # The region tree is reference data every staff member sees, so naming an unknown code
+        # is a mistake worth reporting, not an empty result.
         region = Region.objects.filter(code=value).first()
         if region is None:
-            return queryset.none()
-        return queryset.in_region(region)  # type: ignore[attr-defined]
+            raise ValidationError({name: [_("Unknown region.")]}, code="does_not_exist")
+        # Bounded: the lists' region filter (bench/README.md, regional lists).
+        return queryset.in_region(region, bounded=True)  # type: ignore[attr-defined]
 
     def filter_q(self, queryset: QuerySet[Account], name: str, value: str) -> Any:
         return queryset.search(value)  # type: ignore[attr-defined]
@@ -43,6 +79,22 @@ class TiebreakOrderingFilter(OrderingFilter):
     """Adds the unique `code` after the chosen ordering, so pages never repeat or skip a row."""
 
     def get_ordering(self, request, queryset, view):  # type: ignore[no-untyped-def]
+        # DRF silently ignores an ordering it does not know; a client would then page through
+        # rows in an order it did not ask for. Refuse it instead.
+        param = request.query_params.get(self.ordering_param)
+        if param is not None:
+            allowed = {name for name, _label in self.get_valid_fields(queryset, view, {})}
+            asked = [term.strip() for term in param.split(",")]
+            if not all(term and term.lstrip("-") in allowed for term in asked):
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            _("Order by one of: %(fields)s (prefix - for descending).")
+                            % {"fields": ", ".join(sorted(allowed))}
+                        ]
+                    },
+                    code="invalid_ordering",
+                )
         ordering = list(super().get_ordering(request, queryset, view) or ["code"])
         if not any(field.lstrip("-") == "code" for field in ordering):
             ordering.append("-code" if ordering[0].startswith("-") else "code")

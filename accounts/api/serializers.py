@@ -4,9 +4,12 @@ name every field. References are natural keys: region code, account code, userna
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer
+from segmentation.api.serializers import AccountScoresOutput
 
 from .. import domain
 from ..models import (
@@ -38,11 +41,18 @@ class AccountOutput(serializers.Serializer):
     region_name = serializers.CharField(source="region.name")
     owner = serializers.CharField(source="owner.username")
     owner_name = serializers.CharField(source="owner.label")
-    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)
+    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)  # type: ignore[assignment]  # stubs: Field.parent
     joined_on = serializers.DateField(allow_null=True)
     contract_end = serializers.DateField(allow_null=True)
     version = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
+    # Segmentation (DOMAIN.md §4): the effective class (an override wins) and the latest scores.
+    value_class = serializers.CharField()
+    class_overridden = serializers.BooleanField()
+    segment_score = serializers.DecimalField(3, 2, allow_null=True)
+    economic_value_score = serializers.DecimalField(3, 2, allow_null=True)
+    social_value_score = serializers.DecimalField(3, 2, allow_null=True)
+    scored_on = serializers.DateField(allow_null=True)
 
 
 class BranchOutput(serializers.Serializer):
@@ -56,6 +66,7 @@ class AccountDetailOutput(AccountOutput):
     branches = BranchOutput(many=True, source="branch_list")
     member_count = serializers.IntegerField()
     vip_count = serializers.IntegerField()
+    scores = AccountScoresOutput(help_text=_("step scores, computed class and override"))
 
 
 class AccountCreateInput(StrictInputSerializer):
@@ -68,7 +79,7 @@ class AccountCreateInput(StrictInputSerializer):
     status = serializers.ChoiceField(choices=AccountStatus.choices, required=False)
     region = RegionCodeField(required=False)
     owner = UsernameField(required=False)
-    parent = VisibleAccountCodeField(required=False, allow_null=True)
+    parent = VisibleAccountCodeField(required=False, allow_null=True)  # type: ignore[assignment]  # stubs: Field.parent
     joined_on = serializers.DateField(required=False, allow_null=True)
     contract_end = serializers.DateField(required=False, allow_null=True)
 
@@ -87,7 +98,7 @@ class AccountUpdateInput(StrictInputSerializer):
     status = serializers.ChoiceField(choices=AccountStatus.choices, required=False)
     region = RegionCodeField(required=False)
     owner = UsernameField(required=False)
-    parent = VisibleAccountCodeField(required=False, allow_null=True)
+    parent = VisibleAccountCodeField(required=False, allow_null=True)  # type: ignore[assignment]  # stubs: Field.parent
     joined_on = serializers.DateField(required=False, allow_null=True)
     contract_end = serializers.DateField(required=False, allow_null=True)
 
@@ -166,7 +177,9 @@ class MemberInput(StrictInputSerializer):
 
 
 class ActivityOutput(serializers.ModelSerializer):
-    key_person = serializers.PrimaryKeyRelatedField(read_only=True)
+    key_person: serializers.PrimaryKeyRelatedField[KeyPerson] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     created_by = serializers.CharField(source="created_by.username")
 
     class Meta:
@@ -185,13 +198,23 @@ class ActivityOutput(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class AccountKeyPersonField(serializers.PrimaryKeyRelatedField):
+    """A key person of the account in the URL: another account's person is as unknown as a
+    missing one (no existence oracle across portfolios)."""
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        request = self.context.get("request")
+        kwargs = getattr(request, "parser_context", None) or {}
+        code = (kwargs.get("kwargs") or {}).get("code")
+        return KeyPerson.objects.filter(account__code=code) if code else KeyPerson.objects.none()
+
+
 class ActivityInput(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     subject = serializers.CharField(max_length=200)
     occurred_on = serializers.DateField()
-    key_person = serializers.PrimaryKeyRelatedField(
-        queryset=KeyPerson.objects.all(), required=False, allow_null=True
-    )
+    key_person = AccountKeyPersonField(required=False, allow_null=True)
     outcome = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     next_step = serializers.CharField(max_length=500, required=False, allow_blank=True)
     next_step_on = serializers.DateField(required=False, allow_null=True)
@@ -241,29 +264,26 @@ class ServiceRequestUpdateInput(StrictInputSerializer):
     resolution = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
+class HistoryChangeOutput(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
 class HistoryOutput(serializers.Serializer):
+    """One change in an account's audit trail (the account or a record under it)."""
+
+    entity = serializers.ChoiceField(
+        choices=["account", "key_person", "activity", "service_request", "team_member"]
+    )
+    object_id = serializers.IntegerField()
     history_id = serializers.IntegerField()
     history_date = serializers.DateTimeField()
-    history_type = serializers.CharField()
-    user = serializers.CharField(source="history_user.username", default=None)
-    reason = serializers.CharField(source="history_change_reason", allow_null=True)
-    changes = serializers.SerializerMethodField()
-
-    def get_changes(self, obj: object) -> list[dict]:
-        prev = getattr(obj, "prev_record", None)
-        if prev is None:
-            return []
-        delta = obj.diff_against(prev)  # type: ignore[attr-defined]
-        return [
-            {"field": c.field, "before": _plain(c.old), "after": _plain(c.new)}
-            for c in delta.changes
-        ]
-
-
-def _plain(value: object) -> object:
-    if value is None or isinstance(value, str | int | float | bool | list | dict):
-        return value
-    return str(value)
+    history_type = serializers.CharField(help_text=_("+ created, ~ changed, - deleted"))
+    action = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    user = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    changes = HistoryChangeOutput(many=True)
 
 
 class MasterDataOutput(serializers.Serializer):
@@ -273,7 +293,7 @@ class MasterDataOutput(serializers.Serializer):
     name = serializers.CharField()
     credit_code = serializers.CharField()
     region = serializers.CharField(source="region.code")
-    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)
+    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)  # type: ignore[assignment]  # stubs: Field.parent
     status = serializers.CharField()
     cost_centres = serializers.ListField(child=serializers.CharField())
     updated_at = serializers.DateTimeField()

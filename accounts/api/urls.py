@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import masterdata, views
+from . import masterdata, team, views
 
 urlpatterns = [
     path("accounts/", views.AccountListCreateApi.as_view(), name="account-list"),
@@ -8,6 +8,12 @@ urlpatterns = [
     path("accounts/reassign/", views.AccountReassignApi.as_view(), name="account-reassign"),
     path("accounts/<str:code>/", views.AccountDetailApi.as_view(), name="account-detail"),
     path("accounts/<str:code>/history/", views.AccountHistoryApi.as_view(), name="account-history"),
+    path("accounts/<str:code>/team/", team.TeamListApi.as_view(), name="account-team"),
+    path(
+        "accounts/<str:code>/team/<str:username>/",
+        team.TeamMemberApi.as_view(),
+        name="account-team-detail",
+    ),
     path(
         "accounts/<str:code>/key-persons/",
         views.KeyPersonListApi.as_view(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -10,17 +9,20 @@ from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.auth import request_user
 from core.api.errors import ConflictError as ApiConflict
 from core.exports import csv_rows
+from org.visibility import can_assign_owner_and_region
 
 from .. import selectors, services
-from ..models import Member
+from ..audit import account_audit_trail
+from ..models import Account, Member
 from .filters import AccountFilter, TiebreakOrderingFilter
 from .serializers import (
     AccountCreateInput,
@@ -70,7 +72,7 @@ class AccountListCreateApi(GenericAPIView):
     @extend_schema(request=AccountCreateInput, responses={201: AccountDetailOutput})
     def post(self, request: Request) -> Response:
         data = _validated(AccountCreateInput, request)
-        account = services.account_create(actor=request.user, data=data)
+        account = services.account_create(actor=request_user(request), data=data)
         detail = selectors.account_detail(user=request.user, code=account.code)
         return Response(AccountDetailOutput(detail).data, status=status.HTTP_201_CREATED)
 
@@ -139,7 +141,7 @@ class AccountDetailApi(APIView):
         version = _expected_version(request, data.pop("version", None))
         try:
             services.account_update(
-                actor=request.user, code=code, expected_version=version, data=data
+                actor=request_user(request), code=code, expected_version=version, data=data
             )
         except services.ConflictError as exc:
             raise ApiConflict(
@@ -156,20 +158,19 @@ class AccountDetailApi(APIView):
 class AccountHistoryApi(APIView):
     @extend_schema(responses=HistoryOutput(many=True))
     def get(self, request: Request, code: str) -> Response:
-        records = list(selectors.account_history(user=request.user, code=code)[:200])
-        for newer, older in itertools.pairwise(records):
-            newer.prev_record = older  # type: ignore[attr-defined]
-        if records:
-            records[-1].prev_record = None  # type: ignore[attr-defined]
-        return Response(HistoryOutput(records, many=True).data)
+        entries = account_audit_trail(user=request.user, code=code)
+        return Response(HistoryOutput(entries, many=True).data)
 
 
 class AccountReassignApi(APIView):
     @extend_schema(request=ReassignInput, responses=ReassignOutput)
     def post(self, request: Request) -> Response:
+        # Refused by role before the body is read: an account manager never reassigns.
+        if not can_assign_owner_and_region(request.user):
+            raise exceptions.PermissionDenied(_("Only managers reassign accounts."))
         data = _validated(ReassignInput, request)
         moved = services.accounts_reassign(
-            actor=request.user,
+            actor=request_user(request),
             codes=data["codes"],
             new_owner=data["owner"],
             reason=data.get("reason", ""),
@@ -185,6 +186,9 @@ class _NestedList(GenericAPIView):
 
     output: type[serializers.Serializer]
     input: type[serializers.Serializer]
+    # Only for the schema generator (it types the `code` path parameter from the model): rows
+    # always come from the visibility-checked selectors below.
+    queryset = Account.objects.none()
 
     def paginate(self, request: Request, queryset: Any) -> Response:
         self.paginator.ordering = queryset.query.order_by or ("-id",)  # type: ignore[union-attr]
@@ -205,7 +209,7 @@ class KeyPersonListApi(_NestedList):
     def post(self, request: Request, code: str) -> Response:
         selectors.account_get(user=request.user, code=code)
         data = _validated(KeyPersonInput, request)
-        person = services.key_person_create(actor=request.user, code=code, data=data)
+        person = services.key_person_create(actor=request_user(request), code=code, data=data)
         return Response(KeyPersonOutput(person).data, status=status.HTTP_201_CREATED)
 
 
@@ -220,7 +224,9 @@ class KeyPersonDetailApi(APIView):
     def patch(self, request: Request, code: str, pk: int) -> Response:
         selectors.key_person_get(user=request.user, code=code, pk=pk)
         data = _validated(KeyPersonInput, request, partial=True)
-        person = services.key_person_update(actor=request.user, code=code, pk=pk, data=data)
+        person = services.key_person_update(
+            actor=request_user(request), code=code, pk=pk, data=data
+        )
         return Response(KeyPersonOutput(person).data)
 
 
@@ -235,7 +241,7 @@ class MemberListApi(_NestedList):
     def post(self, request: Request, code: str) -> Response:
         selectors.account_get(user=request.user, code=code)
         data = _validated(MemberInput, request)
-        member = services.member_create(actor=request.user, code=code, data=data)
+        member = services.member_create(actor=request_user(request), code=code, data=data)
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
 
 
@@ -257,7 +263,7 @@ class ActivityListApi(_NestedList):
     def post(self, request: Request, code: str) -> Response:
         selectors.account_get(user=request.user, code=code)
         data = _validated(ActivityInput, request)
-        activity = services.activity_log(actor=request.user, code=code, data=data)
+        activity = services.activity_log(actor=request_user(request), code=code, data=data)
         return Response(ActivityOutput(activity).data, status=status.HTTP_201_CREATED)
 
 
@@ -280,7 +286,7 @@ class ServiceRequestListApi(_NestedList):
     def post(self, request: Request, code: str) -> Response:
         selectors.account_get(user=request.user, code=code)
         data = _validated(ServiceRequestInput, request)
-        sr = services.service_request_open(actor=request.user, code=code, data=data)
+        sr = services.service_request_open(actor=request_user(request), code=code, data=data)
         return Response(ServiceRequestOutput(sr).data, status=status.HTTP_201_CREATED)
 
 
@@ -294,7 +300,9 @@ class ServiceRequestDetailApi(APIView):
     def patch(self, request: Request, code: str, pk: int) -> Response:
         selectors.service_request_get(user=request.user, code=code, pk=pk)
         data = _validated(ServiceRequestUpdateInput, request)
-        sr = services.service_request_update(actor=request.user, code=code, pk=pk, data=data)
+        sr = services.service_request_update(
+            actor=request_user(request), code=code, pk=pk, data=data
+        )
         return Response(ServiceRequestOutput(sr).data)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.domain import CREDIT_CODE_CHARSET, credit_code_check_char
 from accounts.models import Account, Activity, KeyPerson, Member, ServiceRequest
-from org.models import Region, User
+from org.models import AccountTeamMember, Region, User
 from org.services import region_save
 
 
@@ -107,3 +107,13 @@ class ServiceRequestFactory(factory.django.DjangoModelFactory):
     opened_at = factory.LazyFunction(timezone.now)
     sla_due_at = factory.LazyAttribute(lambda o: o.opened_at + dt.timedelta(hours=24))
     opened_by = factory.LazyAttribute(lambda o: o.account.owner)
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountTeamMember
+
+    account = factory.SubFactory(AccountFactory)
+    user = factory.SubFactory(UserFactory, region=factory.SelfAttribute("..account.region"))
+    team_role = AccountTeamMember.TeamRole.SOLUTION_ENGINEER
+    access = AccountTeamMember.Access.READ

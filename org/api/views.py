@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -18,7 +18,7 @@ class RegionOutput(serializers.Serializer):
     name = serializers.CharField()
     name_en = serializers.CharField()
     level = serializers.CharField()
-    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)
+    parent = serializers.CharField(source="parent.code", allow_null=True, default=None)  # type: ignore[assignment]  # stubs: Field.parent
     path = serializers.CharField()
 
 
@@ -62,4 +62,5 @@ class TokenRevokeApi(APIView):
         if isinstance(request.auth, AuthToken):
             request.auth.delete()
             return Response({"detail": _("Token revoked.")})
-        return Response({"detail": _("No bearer token in this request.")}, status=400)
+        # An API key or a session is not a token: there is nothing this endpoint could revoke.
+        raise exceptions.ValidationError(_("No bearer token in this request."), code="no_token")
