@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
@@ -118,9 +119,15 @@ class Account(TimeStampedModel):
         indexes = [
             models.Index(fields=["owner", "code"], name="accounts_acc_owner_code"),
             models.Index(fields=["region", "code"], name="accounts_acc_region_code"),
+            # min/max name per region for the list bounds (AccountQuerySet.region_bounded).
+            models.Index(fields=["region", "name", "code"], name="accounts_acc_region_name_code"),
             models.Index(fields=["name", "code"], name="accounts_acc_name_code"),
             models.Index(fields=["industry", "code"], name="accounts_acc_industry_code"),
             models.Index(fields=["status", "code"], name="accounts_acc_status_code"),
+            # The list API's other orderings, each with the `code` tiebreaker (bench/README.md).
+            models.Index(fields=["joined_on", "code"], name="accounts_acc_joined_code"),
+            models.Index(fields=["contract_end", "code"], name="accounts_acc_contract_code"),
+            models.Index(fields=["updated_at", "code"], name="accounts_acc_updated_code"),
         ]
 
     def __str__(self) -> str:
@@ -131,8 +138,9 @@ class KeyPersonRole(models.TextChoices):
     DECISION_MAKER = "decision_maker", _("decision maker")
     INFLUENCER = "influencer", _("influencer")
     IT_LEAD = "it_lead", _("IT lead")
-    FINANCE = "finance", _("finance")
-    USER = "user", _("user")
+    # The same English words mean other things elsewhere (the finance industry, a system user).
+    FINANCE = "finance", pgettext_lazy("key person role", "finance")
+    USER = "user", pgettext_lazy("key person role", "user")
     CHAMPION = "champion", _("champion")
 
 
@@ -142,7 +150,7 @@ class KeyPerson(TimeStampedModel):
     Role = KeyPersonRole
 
     class Driver(models.TextChoices):
-        POWER = "power", _("power")
+        POWER = "power", pgettext_lazy("key person driver", "power")
         ACHIEVEMENT = "achievement", _("achievement")
         RECOGNITION = "recognition", _("recognition")
         BELONGING = "belonging", _("belonging")
