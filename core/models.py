@@ -44,3 +44,54 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.as_of or ''} {self.status}"
+
+
+class Notification(models.Model):
+    """An in-app notification for one user (also sent by e-mail when the user has an address).
+    `key` makes creation idempotent: a nightly re-run that would notify again finds the row."""
+
+    class Kind(models.TextChoices):
+        HIGH_RISK = "high_risk", _("new high churn risk")
+        TASK_OVERDUE = "task_overdue", _("retention task overdue")
+
+    recipient = models.ForeignKey(
+        "org.User",
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # core_notification_recipient leads with it
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    key = models.CharField(_("key"), max_length=100)
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    # Stored as plain parameters, rendered in the reader's language when shown.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "key"], name="core_notification_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "read_at", "-created_at"],
+                name="core_notification_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.key}"

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "solutions",
     "billing",
     "segmentation",
+    "lifecycle",
+    "kpi",
 ]
 
 MIDDLEWARE = [
