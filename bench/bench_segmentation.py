@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import io
 import os
 import random
@@ -265,7 +266,7 @@ def run_floor() -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
-def check_floor_matches() -> int:
+def check_floor_matches(as_of: dt.date) -> int:
     """The floor computes the same thing: compare it with the job's results, row by row."""
     from django.db import connection
 
@@ -275,7 +276,7 @@ def check_floor_matches() -> int:
             f"SELECT COUNT(*) FROM (SELECT account_id, {cols} FROM segmentation_scoreresult "
             f"WHERE as_of = %s EXCEPT SELECT account_id, {cols} FROM segmentation_scoreresult "
             f"WHERE as_of = %s) d",
-            [FLOOR_AS_OF, AS_OF],
+            [FLOOR_AS_OF, as_of],
         )
         return cur.fetchone()[0]
 
@@ -349,17 +350,83 @@ def run_celery(as_of: dt.date, workers: int, database_url: str) -> tuple[float, 
         log.close()
 
 
-def record(rows: list[tuple[str, str, str, str, str]]) -> None:
+def run_profile(as_of: dt.date, *, explain: bool) -> None:
+    """The job in-process with every statement timed and grouped by kind; with `explain`, the first
+    statement of each heavy kind is also run once under EXPLAIN (ANALYZE, BUFFERS) in a savepoint
+    that is rolled back (printed, not counted in the timings)."""
+    from collections import defaultdict
+
+    from django.db import connection
+
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    explained: set[str] = set()
+
+    def kind(sql: str) -> str:
+        head = " ".join(sql.split())[:60]
+        for table in ("scoreresult", "accountscore", "indicatorcut", "scoringchunk", "jobrun"):
+            if head.startswith(f"INSERT INTO segmentation_{table}") or (
+                head.startswith("INSERT INTO") and table in head
+            ):
+                return f"insert {table}"
+        return head[:40]
+
+    def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        k = kind(sql)
+        heavy = len(sql) > 400
+        if explain and heavy and k not in explained and not many:
+            explained.add(k)
+            with connection.connection.cursor() as cur:
+                cur.execute("SAVEPOINT prof")
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + sql, params)
+                plan = "\n".join(r[0] for r in cur.fetchall())
+                cur.execute("ROLLBACK TO SAVEPOINT prof")
+            print(f"--- {k}\n{plan}\n")
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            totals[k][0] += time.perf_counter() - started
+            totals[k][1] += 1
+
+    from segmentation import services
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(wrapper):
+        run = services.scoring_run(as_of=as_of, triggered_by="bench-profile")
+    wall = time.perf_counter() - started
+    print(f"profile: {wall:.2f} s wall, {run.rows:,} rows")
+    for k, (secs, n) in sorted(totals.items(), key=lambda kv: -kv[1][0]):
+        print(f"{secs:8.2f} s {n:5d}x  {k}")
+
+
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def record(db: str, rows: list[tuple[str, str, float, float | None, str]], note: str = "") -> None:
+    """A table per benchmark run: accounts, what, seconds, × floor, load average (1/5/15 min)
+    when the measurement ended."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    new = not RESULTS.exists()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with RESULTS.open("a") as fh:
-        if new:
-            fh.write("# Nightly segmentation benchmark\n\n")
-            fh.write("| when | database | accounts scored | measurement | seconds | vs floor |\n")
-            fh.write("| --- | --- | --- | --- | --- | --- |\n")
-        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        for db, n, what, secs, ratio in rows:
-            fh.write(f"| {stamp} | {db} | {n} | {what} | {secs} | {ratio} |\n")
+        fh.write(f"\n### {db}, {stamp}{note}\n\n")
+        fh.write("| accounts scored | measurement | seconds | vs floor | load average |\n")
+        fh.write("| ---: | --- | ---: | ---: | --- |\n")
+        for n, what, secs, floor, avg in rows:
+            ratio = f"{secs / floor:.2f}" if floor and n else ""
+            seconds = f"{secs:.2f}" if n else ""
+            fh.write(f"| {n} | {what} | {seconds} | {ratio} | {avg} |\n")
+
+
+def next_night() -> dt.date:
+    """A night after every run this database has seen: a new night writes a new history row per
+    account (the nightly case); running it again is the same-night re-run."""
+    from django.db.models import Max
+
+    from core.models import JobRun
+
+    latest = JobRun.objects.filter(job="segmentation").aggregate(d=Max("as_of"))["d"]
+    return max(AS_OF, (latest or AS_OF)) + dt.timedelta(days=1)
 
 
 def main() -> None:
@@ -367,83 +434,104 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--sqlite", type=int, help="accounts to generate in a fresh SQLite file")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor statement")
+    parser.add_argument("--note", default="", help="appended to the results heading")
+    parser.add_argument(
+        "--profile",
+        choices=["time", "explain"],
+        help="only run the job in-process with per-statement timings (and EXPLAIN ANALYZE)",
+    )
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=AS_OF)
     args = parser.parse_args()
+    note = f" — {args.note}" if args.note else ""
     if args.sqlite:
         path = ROOT / "bench" / "results" / ".bench_segmentation.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         setup_django(f"sqlite:///{path}", redis=False)
         load_sqlite(args.sqlite)
+        if args.profile:
+            run_profile(args.as_of, explain=False)
+            run_profile(args.as_of, explain=False)  # the same night again
+            return
         secs, n = run_inprocess(AS_OF)
-        secs2, _n = run_inprocess(AS_OF)  # the same night again (upserts)
-        print(f"sqlite {args.sqlite}: {secs:.2f} s first run, {secs2:.2f} s re-run, {n} rows")
+        avg1 = load()
+        secs2, _n = run_inprocess(AS_OF)
+        avg2 = load()
+        night = AS_OF + dt.timedelta(days=1)
+        secs3, _n = run_inprocess(night)
+        avg3 = load()
+        print(
+            f"sqlite {args.sqlite}: {secs:.2f} s first run, {secs2:.2f} s re-run, "
+            f"{secs3:.2f} s next night, {n} rows"
+        )
         record(
+            f"SQLite {args.sqlite:,} accounts (file, WAL)",
             [
-                ("SQLite (file, WAL)", f"{n:,}", "job in-process, first run", f"{secs:.2f}", ""),
-                (
-                    "SQLite (file, WAL)",
-                    f"{n:,}",
-                    "job in-process, same night again",
-                    f"{secs2:.2f}",
-                    "",
-                ),
-            ]
+                (f"{n:,}", "job in-process, first night", secs, None, avg1),
+                (f"{n:,}", "job in-process, same night again", secs2, None, avg2),
+                (f"{n:,}", "job in-process, next night", secs3, None, avg3),
+            ],
+            note,
         )
         return
     url = args.database_url
     setup_django(url, redis=True)
     from django.core.management import call_command
+    from django.db import connection
 
     call_command("migrate", verbosity=0)
     loaded = load_snapshots_pg()
     if loaded:
         print(f"loaded {loaded:,} snapshots")
+    if args.profile:
+        run_profile(args.as_of, explain=args.profile == "explain")
+        return
     db = url.rsplit("/", 1)[-1]
-    out = []
-    floor, floor_rows = run_floor()
-    print(f"floor: {floor:.2f} s ({floor_rows:,} rows)")
-    out.append(
-        (
-            db,
-            f"{floor_rows:,}",
-            "floor: one SQL statement (RANK windows + upsert)",
-            f"{floor:.2f}",
-            "1.00",
-        )
-    )
-    secs, n = run_inprocess(AS_OF)
-    print(f"job in-process: {secs:.2f} s ({n:,} rows)")
-    out.append(
-        (
-            db,
-            f"{n:,}",
-            "job in-process (run_nightly), first run",
-            f"{secs:.2f}",
-            f"{secs / floor:.2f}",
-        )
-    )
-    mismatches = check_floor_matches()
-    print(f"floor vs job mismatching rows: {mismatches}")
-    for w in [int(x) for x in args.workers.split(",") if x]:
-        secs, n = run_celery(AS_OF, w, url)
-        print(f"job celery {w} worker(s): {secs:.2f} s ({n:,} rows)")
-        out.append(
-            (
-                db,
-                f"{n:,}",
-                f"job via Celery, {w} worker process(es), same night again",
-                f"{secs:.2f}",
-                f"{secs / floor:.2f}",
-            )
-        )
-    floor2, _ = run_floor()
-    out.append((db, f"{floor_rows:,}", "floor again (same night again)", f"{floor2:.2f}", "1.00"))
-    out.append((db, "", f"rows where floor and job differ: {mismatches}", "", ""))
-    from django.db import connection
+    out: list[tuple[str, str, float, float | None, str]] = []
+    nights = []
 
+    def job(what: str, fn) -> int:  # type: ignore[no-untyped-def]
+        secs, n = fn()
+        print(f"{what}: {secs:.2f} s ({n:,} rows), load {load()}", flush=True)
+        out.append((f"{n:,}", what, secs, None, load()))
+        return n
+
+    night = next_night()
+    nights.append(night)
+    first_night = night
+    job("job in-process, new night", lambda: run_inprocess(night))
+    job("job in-process, same night again", lambda: run_inprocess(night))
+    for w in [int(x) for x in args.workers.split(",") if x]:
+        night = next_night()
+        nights.append(night)
+        celery = functools.partial(run_celery, night, w, url)
+        job(f"job via Celery, {w} worker process(es), new night", celery)
+        job(f"job via Celery, {w} worker process(es), same night again", celery)
+    if not args.no_floor:  # last, so the job's numbers are in the log even if this is cut short
+        floor, floor_rows = run_floor()
+        print(f"floor: {floor:.2f} s ({floor_rows:,} rows)", flush=True)
+        out = [(n, what, secs, floor, avg) for n, what, secs, _f, avg in out]
+        out.insert(
+            0,
+            (
+                f"{floor_rows:,}",
+                "floor: one SQL statement (RANK windows + upsert)",
+                floor,
+                floor,
+                load(),
+            ),
+        )
+        mismatches = check_floor_matches(first_night)
+        print(f"floor vs job mismatching rows: {mismatches}", flush=True)
+        out.append(("", f"rows where floor and job differ: {mismatches}", 0.0, None, ""))
     with connection.cursor() as cur:
-        cur.execute("DELETE FROM segmentation_scoreresult WHERE as_of = %s", [FLOOR_AS_OF])
-    record(out)
+        # Leave the database as found: the floor's rows and the nights added here.
+        cur.execute(
+            "DELETE FROM segmentation_scoreresult WHERE as_of = %s OR as_of = ANY(%s)",
+            [FLOOR_AS_OF, nights],
+        )
+    record(db, out, note)
 
 
 if __name__ == "__main__":

@@ -183,20 +183,31 @@ class ScoreResult(models.Model):
     """One account's scores from the run of `as_of` (`as_of` is the run date, the word DOMAIN.md
     and the job ledger use). Upserted by (account, as_of): re-running a night changes nothing."""
 
+    # The nightly job writes a million of these rows per night, so the table carries only what its
+    # readers need (measured in bench/results/segmentation.md): no database foreign keys (a
+    # deferred check per row locks every account row at commit: 40 % of the insert time; the
+    # rows are derived from the accounts in the same statement, accounts are never hard-deleted
+    # by a service, and Django still cascades a deletion), no index of its own on `account`
+    # (the unique (account, as_of) index serves it) and none on `snapshot`.
     account = models.ForeignKey(
         "accounts.Account",
         verbose_name=_("account"),
         on_delete=models.CASCADE,
         related_name="score_results",
+        db_constraint=False,
+        db_index=False,
     )
     as_of = models.DateField(_("as of"))
     snapshot = models.ForeignKey(
         IndicatorSnapshot,
         verbose_name=_("indicator snapshot"),
         null=True,
-        on_delete=models.SET_NULL,
+        # The snapshot the score came from, kept as a reference: a result outlives a deleted
+        # snapshot (the explanation then shows the points without the raw values).
+        on_delete=models.DO_NOTHING,
         related_name="+",
-        db_constraint=False,  # the nightly bulk upsert must not wait on a lock per snapshot row
+        db_constraint=False,
+        db_index=False,
     )
 
     headcount_points = _points("headcount")

@@ -5,10 +5,11 @@ Phase 1 (`compute_cuts`, one statement): the population is every account whose s
 quantitative indicator it yields n (known values) and the four cut values (the c-th smallest,
 c = ceil((p − 1)(n − 1) / 5) for p = 2..5). Stored in IndicatorCut so a score explains itself.
 
-Phase 2 (`score_chunk`, two statements per chunk of account ids): points are `CASE v > cut_5 …`,
-means are integer-cent arithmetic (half-up, exactly as `domain.mean_points_cents`), the class is
-the CASE of `domain.value_class`; results are upserted into ScoreResult keyed (account, as_of) and
-into AccountScore (the latest per account). Chunks are independent, so they run in parallel.
+Phase 2 (`score_chunk`, per chunk of account ids): one statement computes the chunk into a
+temporary table: points are `CASE v > cut_5 …`, means are integer-cent arithmetic (half-up,
+exactly as `domain.mean_points_cents`), the class is the CASE of `domain.value_class`. Two upserts
+copy it into ScoreResult keyed (account, as_of) and into AccountScore (the latest per account),
+each writing only the rows that differ. Chunks are independent, so they run in parallel.
 
 Column names below come from the fixed tuples in `domain`, never from input.
 """
@@ -30,6 +31,7 @@ SNAPSHOT = "segmentation_indicatorsnapshot"
 RESULT = "segmentation_scoreresult"
 CURRENT = "segmentation_accountscore"
 MONTHLY = "segmentation_scoremonthlysummary"
+STAGE = "segmentation_chunk_stage"  # a temporary table, one chunk's results
 ACCOUNT = "accounts_account"
 
 SCORE_COLUMNS = (
@@ -70,18 +72,29 @@ def _in(values: Sequence[str]) -> str:
     return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
-def _tune_session() -> None:
-    """Big sorts in memory rather than on disk (PostgreSQL), for this transaction only."""
+def _tune_session(cursor: Any, *, chunk: bool = False) -> None:
+    """PostgreSQL, for this transaction only: big sorts in memory rather than on disk; and for a
+    chunk, no wait for the WAL flush at commit (`synchronous_commit = off`). That is safe for this
+    job: a crash can lose only the last chunks' commits, never corrupt anything, and a run whose
+    chunks did not all commit is not marked succeeded and is simply run again (idempotent)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        if chunk:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 # --- phase 1 ---------------------------------------------------------------------------------
 
 
 def _latest_sql(columns: Sequence[str], where: str) -> str:
+    """Each account's latest snapshot (by measured_on, then id) among those `where` selects."""
     cols = ", ".join(f"s.{c}" for c in ("id", "account_id", *columns))
+    if connection.vendor == "postgresql":
+        # Read in the order of seg_snapshot_latest_idx, keeping each account's first row.
+        return (
+            f"SELECT DISTINCT ON (s.account_id) {cols} FROM {SNAPSHOT} s {where} "
+            f"ORDER BY s.account_id, s.measured_on DESC, s.id DESC"
+        )
     return (
         f"SELECT * FROM (SELECT {cols}, ROW_NUMBER() OVER (PARTITION BY s.account_id "
         f"ORDER BY s.measured_on DESC, s.id DESC) AS rn FROM {SNAPSHOT} s {where}) x "
@@ -89,39 +102,78 @@ def _latest_sql(columns: Sequence[str], where: str) -> str:
     )
 
 
+def _cut_position_sql(p: int, n: str) -> str:
+    """c = ceil((p − 1)(n − 1) / 5) in integer arithmetic (domain.cut_positions)."""
+    return f"(({p - 1} * ({n} - 1) + 4) / 5)"
+
+
 def compute_cuts(*, as_of: dt.date, config: ScoringConfig) -> dict[str, domain.Cuts]:
     """Phase 1: n and the cut values of every quantitative indicator, stored for `as_of`."""
     statuses = config.scored_statuses
-    latest = _latest_sql(
-        domain.QUANTITATIVE,
+    join = (
         f"JOIN {ACCOUNT} a ON a.id = s.account_id "
-        f"WHERE s.measured_on <= %s AND a.status IN {_in(statuses)}",
+        f"WHERE s.measured_on <= %s AND a.status IN {_in(statuses)}"
     )
-    parts = []
-    for name in domain.QUANTITATIVE:
-        matches = " OR ".join(f"t.pos = (({p - 1} * (t.n - 1) + 4) / 5)" for p in (2, 3, 4, 5))
-        parts.append(
-            f"SELECT '{name}' AS indicator, t.v, t.pos, t.n FROM ("
-            f"SELECT {name} AS v, ROW_NUMBER() OVER (ORDER BY {name}) AS pos, "
-            f"COUNT(*) OVER () AS n FROM latest WHERE {name} IS NOT NULL) t "
-            f"WHERE t.pos = 1 OR (t.n > 1 AND ({matches}))"
-        )
-    sql = f"WITH latest AS MATERIALIZED ({latest}) " + " UNION ALL ".join(parts)
-    rows: dict[str, dict[int, float]] = {name: {} for name in domain.QUANTITATIVE}
     counts = dict.fromkeys(domain.QUANTITATIVE, 0)
-    _tune_session()
+    values: dict[str, dict[int, float]] = {name: {} for name in domain.QUANTITATIVE}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [as_of, *statuses])
-        for name, value, pos, n in cursor.fetchall():
-            rows[name][int(pos)] = float(value)
-            counts[name] = int(n)
+        _tune_session(cursor)
+        if connection.vendor == "postgresql":
+            # One pass over the population: per indicator the known values as a sorted array
+            # (a sort of plain doubles, much cheaper than a window over rows), and from it n
+            # and the values at the four cut positions.
+            cols = ", ".join(f"s.{c}" for c in domain.QUANTITATIVE)
+            latest = (
+                f"SELECT DISTINCT ON (s.account_id) {cols} FROM {SNAPSHOT} s {join} "
+                f"ORDER BY s.account_id, s.measured_on DESC, s.id DESC"
+            )
+            arrays = ", ".join(
+                f"array_agg(l.{c} ORDER BY l.{c}) FILTER (WHERE l.{c} IS NOT NULL) AS {c}"
+                for c in domain.QUANTITATIVE
+            )
+            picks = []
+            for c in domain.QUANTITATIVE:
+                n = f"COALESCE(cardinality(x.{c}), 0)"
+                picks.append(n)
+                picks += [f"x.{c}[{_cut_position_sql(p, n)}]" for p in (2, 3, 4, 5)]
+            cursor.execute(
+                f"SELECT {', '.join(picks)} FROM (SELECT {arrays} FROM ({latest}) l) x",
+                [as_of, *statuses],
+            )
+            row = cursor.fetchone()
+            for i, name in enumerate(domain.QUANTITATIVE):
+                n, *cut_values = row[5 * i : 5 * i + 5]
+                counts[name] = int(n)
+                positions = domain.cut_positions(int(n))
+                if positions is not None:
+                    values[name] = {
+                        pos: float(v) for pos, v in zip(positions, cut_values, strict=True)
+                    }
+        else:
+            latest = _latest_sql(domain.QUANTITATIVE, join)
+            parts = []
+            for name in domain.QUANTITATIVE:
+                matches = " OR ".join(
+                    f"t.pos = {_cut_position_sql(p, 't.n')}" for p in (2, 3, 4, 5)
+                )
+                parts.append(
+                    f"SELECT '{name}' AS indicator, t.v, t.pos, t.n FROM ("
+                    f"SELECT {name} AS v, ROW_NUMBER() OVER (ORDER BY {name}) AS pos, "
+                    f"COUNT(*) OVER () AS n FROM latest WHERE {name} IS NOT NULL) t "
+                    f"WHERE t.pos = 1 OR (t.n > 1 AND ({matches}))"
+                )
+            sql = f"WITH latest AS MATERIALIZED ({latest}) " + " UNION ALL ".join(parts)
+            cursor.execute(sql, [as_of, *statuses])
+            for name, value, pos, n in cursor.fetchall():
+                values[name][int(pos)] = float(value)
+                counts[name] = int(n)
     cuts: dict[str, domain.Cuts] = {}
     for name in domain.QUANTITATIVE:
         positions = domain.cut_positions(counts[name])
         if positions is None:
             cuts[name] = domain.Cuts(n=counts[name])
         else:
-            c2, c3, c4, c5 = (rows[name][c] for c in positions)
+            c2, c3, c4, c5 = (values[name][c] for c in positions)
             cuts[name] = domain.Cuts(counts[name], c2, c3, c4, c5)
     IndicatorCut.objects.bulk_create(
         [
@@ -291,52 +343,98 @@ def score_chunk(
         ("step1_c", "step2_c", "step3_c", "segment_c", "economic_c", "social_c"),
         strict=True,
     )
-    insert_columns = ["account_id", "as_of", "snapshot_id", *POINT_COLUMNS, *SCORE_COLUMNS]
     select_columns = [
         "t.account_id",
-        "%s",
+        "%s AS as_of",
         "t.snapshot_id",
         *(f"t.{c}" for c in POINT_COLUMNS),
-        *(_cents_to_score(f"t.{cents}") for _, cents in cents_by_score),
+        *(f"{_cents_to_score(f't.{cents}')} AS {score}" for score, cents in cents_by_score),
     ]
-    updated = [c for c in insert_columns if c not in ("account_id", "as_of")] + ["value_class"]
-    # The WITH goes after the INSERT's column list: SQLite's driver reports the row count only
-    # for statements that start with INSERT. Each stage is MATERIALIZED: inlined, every mean would
-    # re-expand the expressions below it (the class CASE alone names each score several times),
-    # which is ~30x slower on PostgreSQL.
-    sql = (
-        f"INSERT INTO {RESULT} ({', '.join(insert_columns)}, value_class) "
-        f"WITH latest AS MATERIALIZED ({latest}), "
-        f"p AS MATERIALIZED (SELECT a.id AS account_id, a.org_kind, a.size_band, "
-        f"l.id AS snapshot_id, "
+    # Stage 1: the chunk's results into a temporary table (no WAL, private to the session).
+    # Points, then group means, then totals, then the class: each level computed once per row
+    # from the level below. Inlined into one expression, every mean would re-expand the ones below
+    # it (the class CASE alone names each score several times), ~30x slower. PostgreSQL streams
+    # the levels as subqueries kept apart by OFFSET 0 (a third faster than materialising each
+    # level); SQLite materialises them as CTEs.
+    points_sql = (
+        f"SELECT a.id AS account_id, a.org_kind, a.size_band, l.id AS snapshot_id, "
         f"{point_cases}, {rated} FROM {ACCOUNT} a LEFT JOIN latest l ON l.account_id = a.id "
-        f"WHERE a.id BETWEEN %s AND %s AND a.status IN {_in(statuses)}), "
-        f"g AS MATERIALIZED (SELECT p.*, {group_sql} FROM p), "
-        f"t AS MATERIALIZED (SELECT g.*, {total_sql} FROM g) "
-        f"SELECT {', '.join(select_columns)}, {class_sql} FROM t WHERE 1 = 1 "
-        f"ON CONFLICT (account_id, as_of) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in updated)
+        f"WHERE a.id BETWEEN %s AND %s AND a.status IN {_in(statuses)}"
+    )
+    final = f"SELECT {', '.join(select_columns)}, {class_sql} AS value_class"
+    if connection.vendor == "postgresql":
+        levels = (
+            f"{final} FROM (SELECT g.*, {total_sql} FROM (SELECT p.*, {group_sql} FROM "
+            f"({points_sql} OFFSET 0) p OFFSET 0) g OFFSET 0) t"
+        )
+    else:
+        levels = (
+            f"p AS MATERIALIZED ({points_sql}), "
+            f"g AS MATERIALIZED (SELECT p.*, {group_sql} FROM p), "
+            f"t AS MATERIALIZED (SELECT g.*, {total_sql} FROM g) {final} FROM t"
+        )
+    joiner = " " if connection.vendor == "postgresql" else ", "
+    stage_sql = (
+        f"CREATE TEMPORARY TABLE {STAGE} AS WITH latest AS MATERIALIZED ({latest}){joiner}{levels}"
     )
     # Parameters in the order their placeholders appear in the text.
-    ordered = [*params, as_of, *class_params]
-    current_cols = ["account_id", "as_of", *SCORE_COLUMNS, "value_class"]
-    current_sql = (
-        f"INSERT INTO {CURRENT} ({', '.join(current_cols)}) "
-        f"SELECT {', '.join(current_cols)} FROM {RESULT} "
-        f"WHERE as_of = %s AND account_id BETWEEN %s AND %s "
-        f"ON CONFLICT (account_id) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in current_cols[1:])
-        + f" WHERE excluded.as_of >= {CURRENT}.as_of"
-    )
-    _tune_session()
+    final_params = [as_of, *class_params]
+    if connection.vendor == "postgresql":  # the final level comes first in the text there
+        latest_params, inner_params = params[:3], params[3:]
+        stage_params = [*latest_params, *final_params, *inner_params]
+    else:
+        stage_params = [*params, *final_params]
+    # Stage 2: the history row of (account, as_of), written only where it differs, so the same
+    # night twice writes nothing. Stage 3: the account's current scores (the newest run wins),
+    # written where the run date or a value moved; the run date moves every night, and with the
+    # table's fillfactor (migration 0002) that is a HOT update touching no index.
+    result_columns = ["account_id", "as_of", "snapshot_id", *POINT_COLUMNS, *SCORE_COLUMNS]
+    result_columns.append("value_class")
+    result_sql = _upsert_sql(RESULT, result_columns, conflict="account_id, as_of")
+    current_columns = ["account_id", "as_of", *SCORE_COLUMNS, "value_class"]
+    current_sql = _upsert_sql(CURRENT, current_columns, conflict="account_id", newer_only=True)
     with connection.cursor() as cursor:
-        cursor.execute(sql, ordered)
-        written = cursor.rowcount
-        cursor.execute(current_sql, [as_of, first_id, last_id])
-    return max(written, 0)
+        _tune_session(cursor, chunk=True)
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        cursor.execute(stage_sql, stage_params)
+        cursor.execute(f"SELECT COUNT(*) FROM {STAGE}")
+        scored = int(cursor.fetchone()[0])
+        cursor.execute(result_sql)
+        cursor.execute(current_sql)
+        cursor.execute(f"DROP TABLE {STAGE}")
+    return scored
+
+
+def _distinct(left: str, right: str) -> str:
+    """Null-safe "differs": IS DISTINCT FROM (PostgreSQL), IS NOT (SQLite)."""
+    op = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    return f"{left} {op} {right}"
+
+
+def _upsert_sql(
+    table: str, columns: Sequence[str], *, conflict: str, newer_only: bool = False
+) -> str:
+    """INSERT the staged rows into `table`; on conflict update only the rows that differ."""
+    keys = {c.strip() for c in conflict.split(",")}
+    updated = [c for c in columns if c not in keys]
+    changed = " OR ".join(_distinct(f"{table}.{c}", f"excluded.{c}") for c in updated)
+    where = f"({changed})"
+    if newer_only:
+        where = f"excluded.as_of >= {table}.as_of AND {where}"
+    # `WHERE 1 = 1`: SQLite needs it to parse ON CONFLICT after INSERT … SELECT.
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {STAGE} "
+        f"WHERE 1 = 1 ON CONFLICT ({conflict}) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in updated)
+        + f" WHERE {where}"
+    )
 
 
 # --- history -----------------------------------------------------------------------------------
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def history_summarise(*, as_of: dt.date, horizon_days: int) -> int:
@@ -364,8 +462,10 @@ def history_summarise(*, as_of: dt.date, horizon_days: int) -> int:
         + ", ".join(f"{c} = excluded.{c}" for c in (*SCORE_COLUMNS, "value_class"))
     )
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {RESULT} WHERE as_of < %s LIMIT 1", [cutoff])
-        if cursor.fetchone() is None:
+        # The oldest run date, from the (as_of, …) index in one probe.
+        cursor.execute(f"SELECT MIN(as_of) FROM {RESULT}")
+        oldest = cursor.fetchone()[0]
+        if oldest is None or _as_date(oldest) >= cutoff:
             return 0
         cursor.execute(sql, [cutoff])
         summarised = cursor.rowcount

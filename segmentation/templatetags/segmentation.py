@@ -4,6 +4,7 @@ page's user, like a view would."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -77,6 +78,7 @@ def panel_context(request: Any, account: Any) -> dict[str, Any]:
         "explanation": explanation,
         "history": history[:24],
         "radar": radar,
+        "radar_json": json.dumps(radar, ensure_ascii=False),
         "can_override": can_override_class(user, account),
         "can_edit": can_edit_account(user, account),
         "override_form": ClassOverrideForm(
@@ -87,3 +89,11 @@ def panel_context(request: Any, account: Any) -> dict[str, Any]:
 
 def _num(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+@register.filter
+def class_label(value: str | None) -> str:
+    """A value class code ("economic") as the page's language names it."""
+    if not value:
+        return ""
+    return str(dict(ValueClass.choices).get(value, value))

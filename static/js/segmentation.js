@@ -15,7 +15,9 @@
 
   function draw() {
     if (typeof window.Chart === "undefined") return;
-    var radar = data("seg-radar-data");
+    // The scores panel arrives by htmx, which drops <script> elements: its data is an attribute.
+    var holder = document.getElementById("seg-charts");
+    var radar = holder && holder.dataset.radar ? JSON.parse(holder.dataset.radar) : null;
     var radarCanvas = document.getElementById("seg-radar");
     if (radar && fresh(radarCanvas)) {
       new window.Chart(radarCanvas, {
@@ -57,7 +59,7 @@
 
   // The account page loads the scores panel after it is shown (htmx): draw when it arrives.
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (document.getElementById("seg-radar-data")) draw();
+    if (document.getElementById("seg-charts")) draw();
   });
 
   if (document.readyState === "loading") {
