@@ -13,7 +13,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from lifecycle.models import ChurnRisk, Stage
 from org.models import Region, User
+from segmentation.models import ValueClass
 
 from .models import (
     AccountStatus,
@@ -95,6 +97,9 @@ class AccountFilterForm(CrmForm):
     org_kind = forms.ChoiceField(label=_("Organisation kind"), required=False)
     size_band = forms.ChoiceField(label=_("Size band"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    value_class = forms.ChoiceField(label=_("Value class"), required=False)
+    stage = forms.ChoiceField(label=_("Lifecycle stage"), required=False)
+    churn_risk = forms.ChoiceField(label=_("Churn risk"), required=False)
 
     def __init__(
         self,
@@ -123,6 +128,9 @@ class AccountFilterForm(CrmForm):
         _choice_field(self, "org_kind").choices = _blank(OrgKind.choices)
         _choice_field(self, "size_band").choices = _blank(SizeBand.choices)
         _choice_field(self, "status").choices = _blank(AccountStatus.choices)
+        _choice_field(self, "value_class").choices = _blank(ValueClass.choices)
+        _choice_field(self, "stage").choices = _blank(Stage.choices)
+        _choice_field(self, "churn_risk").choices = _blank(ChurnRisk.choices)
 
 
 class AccountEditForm(CrmForm):

@@ -3,7 +3,7 @@
 The list may cover a million accounts (headquarters staff), so it never asks the database for an
 OFFSET or an unbounded COUNT(*): a page is "the next N rows after this (sort value, code)", which
 an index on (column, code) answers directly, and the total is counted only up to a cap
-(settings.GROUPCRM["ACCOUNT_LIST_MAX_COUNT"]) and shown as "10,000+" beyond it.
+(`count_cap`) and shown as "more than 1,000" beyond it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from .models import Account
 
@@ -48,6 +49,14 @@ def parse_sort(raw: str | None) -> tuple[str, bool]:
 
 def ordered(qs: QuerySet[Account], sort: str, descending: bool) -> QuerySet[Account]:
     column = SORTS[sort]
+    if getattr(qs.query, "few_rows", False):
+        # A few thousand rows chosen by primary key (AccountFilter._lifecycle): sort them. The
+        # expressions (same order, no index has them) keep PostgreSQL from walking the whole
+        # (column, code) index looking for them (0.4–1.5 s at 1M accounts).
+        keys = [Coalesce(F(column), F(column))]
+        if column != "code":
+            keys.append(Coalesce(F("code"), F("code")))
+        return qs.order_by(*(k.desc() if descending else k.asc() for k in keys))
     if column == "code":
         return qs.order_by("-code" if descending else "code")
     sign = "-" if descending else ""
@@ -197,8 +206,15 @@ def _token(account: Account, column: str) -> str:
     return _encode(getattr(account, column), account.code)
 
 
-def capped_count(qs: QuerySet[Account]) -> tuple[int, bool]:
+def count_cap() -> int:
+    """How far the list page counts (GROUPCRM["ACCOUNT_LIST_COUNT_CAP"], default 1,000, at most
+    the export cap): counting to 10,000 matching rows took 35–150 ms of a filtered page at 1M
+    accounts, counting to 1,000 a tenth of that; beyond it the page says "more than 1,000"."""
+    return min(int(settings.GROUPCRM.get("ACCOUNT_LIST_COUNT_CAP", 1_000)), list_cap())
+
+
+def capped_count(qs: QuerySet[Account], cap: int | None = None) -> tuple[int, bool]:
     """(count, capped): counts at most cap + 1 rows — SELECT COUNT(*) FROM (… LIMIT cap + 1)."""
-    cap = list_cap()
+    cap = count_cap() if cap is None else cap
     n = qs.order_by().values("pk")[: cap + 1].count()
     return min(n, cap), n > cap

@@ -28,6 +28,7 @@ LIST_COLUMNS = (
     "updated_at",
     "region__code",
     "region__name",
+    "region__name_en",
     "owner__username",
     "owner__display_name",
     "parent__code",
@@ -45,11 +46,76 @@ def _pk_or_404(pk: int, message: str) -> None:
 
 
 def account_list(*, user: Any) -> QuerySet[Account]:
-    """The user's visible accounts with just the columns a list shows (filters applied later)."""
+    """The user's visible accounts with just the columns a list shows, scores and lifecycle."""
+    return annotate_list(account_list_base(user=user))
+
+
+def account_list_base(*, user: Any) -> QuerySet[Account]:
+    """The user's visible accounts with the list's columns but without the score and lifecycle
+    joins: filter and count this, then `annotate_list` the page (a capped COUNT over joins it
+    does not need took 55–150 ms at 1M accounts)."""
+    return accounts_visible_to(user).select_related("region", "owner", "parent").only(*LIST_COLUMNS)
+
+
+LIST_ANNOTATIONS = (
+    "value_class",
+    "class_overridden",
+    "segment_score",
+    "economic_value_score",
+    "social_value_score",
+    "scored_on",
+    "stage",
+    "stage_since",
+    "churn_risk",
+)
+
+
+def attach_list_columns(accounts: list[Account]) -> list[Account]:
+    """The scores and lifecycle state of a page of accounts, in one query by primary key.
+
+    Read after the page, not joined into it: PostgreSQL performs a LEFT JOIN below the sort, so a
+    filtered page sorted by hand (top-N) joined every candidate row (4,000 at 1M accounts for hq
+    with region+industry+status, ~100 ms) instead of the 50 it shows."""
+    if not accounts:
+        return accounts
+    found = {
+        row.pop("pk"): row
+        for row in annotate_list(Account.objects.filter(pk__in=[a.pk for a in accounts])).values(
+            "pk", *LIST_ANNOTATIONS
+        )
+    }
+    for account in accounts:
+        for key, value in found.get(account.pk, {}).items():
+            setattr(account, key, value)
+    return accounts
+
+
+def annotate_list(accounts: QuerySet[Account]) -> QuerySet[Account]:
     from segmentation.selectors import annotate_scores
 
-    return annotate_scores(
-        accounts_visible_to(user).select_related("region", "owner", "parent").only(*LIST_COLUMNS)
+    return annotate_lifecycle(annotate_scores(accounts))
+
+
+def annotate_lifecycle(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """The current lifecycle state (lifecycle.AccountLifecycle, one row per account or none):
+    one LEFT JOIN on its primary key, so a list page stays one query; NULL without a row."""
+    return accounts.annotate(
+        stage=F("lifecycle__stage"),
+        stage_since=F("lifecycle__stage_since"),
+        churn_risk=F("lifecycle__churn_risk"),
+    )
+
+
+def open_flags_prefetch() -> Prefetch:
+    """The open churn flags of each account of a page (one query), as `open_flag_list`."""
+    from lifecycle.models import ChurnFlag
+
+    return Prefetch(
+        "churn_flags",
+        queryset=ChurnFlag.objects.filter(cleared_on__isnull=True)
+        .only("id", "account_id", "code")
+        .order_by("code"),
+        to_attr="open_flag_list",
     )
 
 
@@ -67,19 +133,48 @@ def account_get(*, user: Any, code: str, for_update: bool = False) -> Account:
     return account
 
 
-def account_detail(*, user: Any, code: str) -> Account:
+def account_detail(*, user: Any, code: str, lifecycle: bool = False) -> Account:
     account = account_get(user=user, code=code)
     account.member_count = account.members.count()  # type: ignore[attr-defined]
     account.vip_count = account.members.filter(is_vip=True).count()  # type: ignore[attr-defined]
     account.branch_list = list(  # type: ignore[attr-defined]
         account.branches.select_related("region")
-        .only("code", "name", "region__code", "region__name", "status", "parent_id")
+        .only(
+            "code",
+            "name",
+            "region__code",
+            "region__name",
+            "region__name_en",
+            "status",
+            "parent_id",
+        )
         .order_by("code")
     )
     from segmentation.selectors import attach_scores
 
     attach_scores(account)
+    if lifecycle:
+        attach_lifecycle(account)
     return account
+
+
+def attach_lifecycle(account: Account) -> None:
+    """stage, stage_since, churn_risk (None without a lifecycle row) and open_flag_list: two
+    small queries by primary key and by the flag index's leading column."""
+    from lifecycle.models import AccountLifecycle, ChurnFlag
+
+    state = (
+        AccountLifecycle.objects.filter(account_id=account.pk)
+        .values("stage", "stage_since", "churn_risk")
+        .first()
+    ) or {"stage": None, "stage_since": None, "churn_risk": None}
+    for key, value in state.items():
+        setattr(account, key, value)
+    account.open_flag_list = list(  # type: ignore[attr-defined]
+        ChurnFlag.objects.filter(account_id=account.pk, cleared_on__isnull=True)
+        .only("id", "account_id", "code")
+        .order_by("code")
+    )
 
 
 def _children(user: Any, code: str) -> Account:

@@ -24,19 +24,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exports import csv_rows, safe_cell
 from core.models import JobRun
 from core.views import AuthedRequest, crm_staff_required
-from org.models import Region, User
+from lifecycle.models import ChurnRisk, Stage
+from org.models import Region, User, region_label
 from org.visibility import can_assign_owner_and_region, can_edit_account, regions_visible_to
 
 from . import domain, imports, listing, selectors, services, tasks
 from .api.filters import AccountFilter
 from .forms import (
+    MAX_OWNER_CHOICES,
     AccountEditForm,
     AccountFilterForm,
     ActivityForm,
@@ -52,7 +54,18 @@ from .forms import (
 from .labels import SLA_LABELS, means_label
 from .models import Account, AccountStatus, Industry, KeyPerson, ServiceRequest, SizeBand
 
-FILTER_FIELDS = ("q", "region", "owner", "industry", "org_kind", "size_band", "status")
+FILTER_FIELDS = (
+    "q",
+    "region",
+    "owner",
+    "industry",
+    "org_kind",
+    "size_band",
+    "status",
+    "value_class",
+    "stage",
+    "churn_risk",
+)
 
 # (key, header): the same columns on the page and in both exports.
 COLUMNS: list[tuple[str, Any]] = [
@@ -63,8 +76,13 @@ COLUMNS: list[tuple[str, Any]] = [
     ("industry", gettext_lazy("Industry")),
     ("size_band", gettext_lazy("Size band")),
     ("status", gettext_lazy("Status")),
+    ("stage", gettext_lazy("Lifecycle stage")),
+    ("churn_risk", gettext_lazy("Churn risk")),
     ("updated", gettext_lazy("Updated")),
 ]
+
+# The badge colour of a churn risk (the SLA palette: red, amber, green).
+RISK_BADGES = {"high": "sla-breached", "medium": "sla-due_soon", "low": "sla-on_track"}
 
 
 def _row_maker(columns: list[tuple[str, Any]]) -> Any:
@@ -73,21 +91,31 @@ def _row_maker(columns: list[tuple[str, Any]]) -> Any:
     industries = {k: str(v) for k, v in Industry.choices}
     sizes = {k: str(v) for k, v in SizeBand.choices}
     statuses = {k: str(v) for k, v in AccountStatus.choices}
+    stages = {k: str(v) for k, v in Stage.choices}
+    risks = {k: str(v) for k, v in ChurnRisk.choices}
     keys = {key for key, _label in columns}
     # reverse() once, not once per row: the detail URL is the list URL plus the quoted code.
     prefix = reverse("accounts:list")
+    language = get_language() or ""
+    tz = timezone.get_current_timezone()
 
     def row(a: Account) -> dict[str, Any]:
+        region = a.region
+        stage = getattr(a, "stage", None)
+        risk = getattr(a, "churn_risk", None)
         values = {
             "code": a.code,
             "url": f"{prefix}{quote(a.code, safe='')}/",
             "name": a.name,
-            "region": str(a.region),
+            "region": region_label(region.name, region.name_en, language),
             "industry": industries.get(a.industry, a.industry),
             "size_band": sizes.get(a.size_band, a.size_band),
             "status": statuses.get(a.status, a.status),
             "status_code": a.status,
-            "updated": timezone.localtime(a.updated_at),
+            "stage": stages.get(stage, stage) if stage else "—",
+            "churn_risk": risks.get(risk, risk) if risk else "—",
+            "risk_badge": RISK_BADGES.get(risk or "", ""),
+            "updated": a.updated_at.astimezone(tz),
         }
         if "owner" in keys:
             values["owner"] = a.owner.label
@@ -112,14 +140,25 @@ def _filtered(request: AuthedRequest) -> dict[str, Any]:
     user = request.user
     manager = _is_manager(user)
     regions = list(regions_visible_to(user).order_by("path"))
-    owners = list(selectors.account_managers_assignable(user=user)) if manager else None
+    # At most one more than the form offers as a <select>: beyond that both forms take a
+    # username, so hq's list does not load thousands of account managers per request.
+    owners = (
+        list(selectors.account_managers_assignable(user=user)[: MAX_OWNER_CHOICES + 1])
+        if manager
+        else None
+    )
     form = AccountFilterForm(request.GET, regions=regions, owners=owners)
     form.is_valid()
     params = {
         k: v for k, v in form.cleaned_data.items() if k in FILTER_FIELDS and v not in ("", None)
     }
-    filterset = AccountFilter(params, queryset=selectors.account_list(user=user), request=request)
-    qs = filterset.qs
+    filterset = AccountFilter(
+        params, queryset=selectors.account_list_base(user=user), request=request
+    )
+    # Filtered, paged and counted without the score and lifecycle joins; the page's rows get
+    # them afterwards (selectors.attach_list_columns), the exports joined (selectors.annotate_list).
+    counted = filterset.qs
+    qs = counted
     sort, descending = listing.parse_sort(request.GET.get("sort"))
     # The regions the rows can come from, when that is a region subtree (a regional manager's
     # portfolio, or a region filter): the list reads them region by region (see listing).
@@ -139,6 +178,7 @@ def _filtered(request: AuthedRequest) -> dict[str, Any]:
         "form": form,
         "params": params,
         "qs": qs,
+        "counted": counted,
         "sort": sort,
         "descending": descending,
         "manager": manager,
@@ -158,7 +198,7 @@ def account_list(request: AuthedRequest) -> HttpResponse:
         before=request.GET.get("before"),
         partitions=state["partitions"],
     )
-    count, capped = listing.capped_count(state["qs"])
+    count, capped = listing.capped_count(state["counted"])
     base = urlencode(state["params"])
     sort_param = ("-" if state["descending"] else "") + state["sort"]
     keep = f"{base}&sort={sort_param}" if base else f"sort={sort_param}"
@@ -180,7 +220,7 @@ def account_list(request: AuthedRequest) -> HttpResponse:
             }
         )
     make_row = _row_maker(shown)
-    rows = [make_row(a) for a in page.rows]
+    rows = [make_row(a) for a in selectors.attach_list_columns(page.rows)]
     context = {
         **state,
         "columns": columns,
@@ -188,7 +228,7 @@ def account_list(request: AuthedRequest) -> HttpResponse:
         "page": page,
         "count": count,
         "capped": capped,
-        "cap": listing.list_cap(),
+        "cap": listing.count_cap(),
         "keep": keep,
         "next_url": f"?{keep}&after={page.next_token}" if page.next_token else None,
         "prev_url": (
@@ -209,7 +249,9 @@ def account_list(request: AuthedRequest) -> HttpResponse:
 def _export_rows(request: AuthedRequest) -> tuple[list[str], Iterator[list[Any]]]:
     state = _filtered(request)
     columns = _columns(request.user)
-    qs = listing.ordered(state["qs"], state["sort"], state["descending"])[: listing.list_cap()]
+    qs = listing.ordered(selectors.annotate_list(state["qs"]), state["sort"], state["descending"])[
+        : listing.list_cap()
+    ]
     header = [str(label) for _key, label in columns]
     make_row = _row_maker(columns)
 
@@ -271,14 +313,14 @@ def account_reassign(request: AuthedRequest) -> HttpResponse:
     if not _is_manager(request.user):
         raise PermissionDenied
     back = _safe_next(request, reverse("accounts:list"))
-    owners = list(selectors.account_managers_assignable(user=request.user))
-    form = ReassignForm(request.POST, owners=owners)
+    assignable = selectors.account_managers_assignable(user=request.user)
+    form = ReassignForm(request.POST, owners=list(assignable[: MAX_OWNER_CHOICES + 1]))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
         return HttpResponseRedirect(back)
-    new_owner = form.owners.get(form.cleaned_data["new_owner"])
+    new_owner = assignable.filter(username=form.cleaned_data["new_owner"]).first()
     if new_owner is None:
         messages.error(request, _("Choose the new account manager."))
         return HttpResponseRedirect(back)

@@ -166,6 +166,8 @@ def build_scenarios(role: str, username: str, n: int, rng: random.Random) -> lis
         Scenario("list ?q= (name)", "list", rot(SEARCH_TERMS, "q")),
         Scenario("list ?q= (code fragment)", "list", rot(code_prefixes, "q")),
         Scenario("list ?ordering=", "list", rot(ORDERINGS, "ordering")),
+        Scenario("list ?stage=", "list", rot(("A", "B", "C", "D", "E"), "stage")),
+        Scenario("list ?churn_risk=", "list", rot(("high", "medium"), "churn_risk")),
         Scenario("list, cursor pages 2–5", "list", ["/api/v1/accounts/?ordering=name"] * n, 4),
         Scenario("detail", "detail", [f"/api/v1/accounts/{c}/" for c in codes]),
     ]

@@ -172,6 +172,14 @@ def scenarios_for(role: str, user: object, n: int, rng: random.Random) -> list[S
             [url(sort=SORTS[i % len(SORTS)], status=STATUSES[i % 2]) for i in range(n)],
             follow_next=2,
         ),
+        Scenario(
+            role,
+            "list, stage+churn risk, sorted",
+            [
+                url(stage="ABCDE"[i % 5], churn_risk=("high", "medium")[i % 2], sort=SORTS[i % 3])
+                for i in range(n)
+            ],
+        ),
         Scenario(role, "360° page", [f"/accounts/{c}/" for c in codes]),
     ]
     if role == "hq":

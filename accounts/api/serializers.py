@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer
+from lifecycle.models import ChurnRisk, FlagCode, Stage
 from segmentation.api.serializers import AccountScoresOutput
 
 from .. import domain
@@ -39,6 +40,7 @@ class AccountOutput(serializers.Serializer):
     status = serializers.CharField()
     region = serializers.CharField(source="region.code")
     region_name = serializers.CharField(source="region.name")
+    region_name_en = serializers.CharField(source="region.name_en")
     owner = serializers.CharField(source="owner.username")
     owner_name = serializers.CharField(source="owner.label")
     parent = serializers.CharField(source="parent.code", allow_null=True, default=None)  # type: ignore[assignment]  # stubs: Field.parent
@@ -53,6 +55,16 @@ class AccountOutput(serializers.Serializer):
     economic_value_score = serializers.DecimalField(3, 2, allow_null=True)
     social_value_score = serializers.DecimalField(3, 2, allow_null=True)
     scored_on = serializers.DateField(allow_null=True)
+    # Lifecycle (DOMAIN.md §5): the current state, null without a lifecycle row yet.
+    stage = serializers.ChoiceField(choices=Stage.choices, allow_null=True)
+    stage_since = serializers.DateField(allow_null=True)
+    churn_risk = serializers.ChoiceField(choices=ChurnRisk.choices, allow_null=True)
+    open_flags = serializers.SerializerMethodField(help_text=_("codes of the open churn flags"))
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(FlagCode.choices)))
+    def get_open_flags(self, obj: Account) -> list[str]:
+        # Prefetched for a page (selectors.open_flags_prefetch) or attached for one account.
+        return [flag.code for flag in getattr(obj, "open_flag_list", ())]
 
 
 class BranchOutput(serializers.Serializer):

@@ -61,19 +61,20 @@ class AccountListCreateApi(GenericAPIView):
     serializer_class = AccountOutput
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.account_list(user=self.request.user)
+        return selectors.account_list_base(user=self.request.user)
 
     @extend_schema(responses=AccountOutput(many=True))
     def get(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(queryset.prefetch_related(selectors.open_flags_prefetch()))
+        selectors.attach_list_columns(page)  # type: ignore[arg-type]
         return self.get_paginated_response(AccountOutput(page, many=True).data)
 
     @extend_schema(request=AccountCreateInput, responses={201: AccountDetailOutput})
     def post(self, request: Request) -> Response:
         data = _validated(AccountCreateInput, request)
         account = services.account_create(actor=request_user(request), data=data)
-        detail = selectors.account_detail(user=request.user, code=account.code)
+        detail = selectors.account_detail(user=request.user, code=account.code, lifecycle=True)
         return Response(AccountDetailOutput(detail).data, status=status.HTTP_201_CREATED)
 
 
@@ -97,10 +98,12 @@ class AccountExportApi(GenericAPIView):
         header = [
             _("code"), _("name"), _("credit code"), _("organisation kind"), _("industry"),
             _("size band"), _("status"), _("region"), _("account manager"), _("parent account"),
+            _("stage"), _("churn risk"),
         ]  # fmt: skip
         rows = (
             (a.code, a.name, a.credit_code, a.org_kind, a.industry, a.size_band, a.status,
-             a.region.code, a.owner.username, a.parent.code if a.parent_id else "")
+             a.region.code, a.owner.username, a.parent.code if a.parent_id else "",
+             a.stage or "", a.churn_risk or "")  # type: ignore[attr-defined]
             for a in queryset.iterator(chunk_size=2000)
         )  # fmt: skip
         response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv")
@@ -127,7 +130,7 @@ def _expected_version(request: Request, body_version: int | None) -> int:
 class AccountDetailApi(APIView):
     @extend_schema(responses=AccountDetailOutput)
     def get(self, request: Request, code: str) -> Response:
-        account = selectors.account_detail(user=request.user, code=code)
+        account = selectors.account_detail(user=request.user, code=code, lifecycle=True)
         return Response(AccountDetailOutput(account).data, headers={"ETag": f'"{account.version}"'})
 
     @extend_schema(
@@ -151,7 +154,7 @@ class AccountDetailApi(APIView):
                 )
                 % {"version": exc.current_version}
             ) from exc
-        account = selectors.account_detail(user=request.user, code=code)
+        account = selectors.account_detail(user=request.user, code=code, lifecycle=True)
         return Response(AccountDetailOutput(account).data, headers={"ETag": f'"{account.version}"'})
 
 
