@@ -3,9 +3,11 @@ service in batches of 10,000 records, exactly as the billing system would.
 
 Customers follow realistic trajectories (shares of non-churned customers; a group-customer base
 keeps ~90 % a year, and DOMAIN.md §1's "5 % loyalty" point is why decline must be visible early):
-growing 22 %, stable 46 %, declining 16 %, leaving now (revenue fading to zero in the last months)
-6 %, new (first bill within six months) 10 %. Accounts whose status is already `churned` stopped
-being billed 3–9 months ago; prospects have no bills."""
+stable 60 %, growing 16 %, declining 12 % (a quarter of them falling sharply), leaving now
+(revenue fading to zero in the last months) 4 %, new (first bill within six months) 8 %. Accounts
+whose status is already `churned` stopped being billed 3–9 months ago; prospects have no bills. So
+the nightly lifecycle step (DOMAIN.md §5) finds mostly stage C, some B and D, a few A and E, and
+every flag."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from .models import IngestBatch
 BATCH_RECORDS = 10_000
 DEMO_CLIENT = "client:billing-demo-feed"
 
-PROFILES = (("growth", 22), ("stable", 46), ("decline", 16), ("leaving", 6), ("new", 10))
+PROFILES = (("growth", 16), ("stable", 60), ("decline", 12), ("leaving", 4), ("new", 8))
 # Monthly revenue (CNY) range by size band, and how many products such a customer takes.
 SIZE_REVENUE = {
     "large": (60_000, 400_000, 5, 10),
@@ -79,9 +81,11 @@ def _factor(profile: str, k: int, rng: random.Random, stop_at: int, start_at: in
     """Revenue multiplier in month k (0 = oldest of the 12); 0 means no bill that month."""
     noise = rng.uniform(0.97, 1.03)
     if profile == "growth":
-        return (1 + 0.045 * k) * noise
+        return (1 + 0.06 * k) * noise
     if profile == "decline":
-        return max(0.3, 1 - 0.045 * k) * noise
+        return max(0.3, 1 - 0.03 * k) * noise
+    if profile == "falling":  # a sharp drop in the last quarter: revenue_drop, high risk
+        return (0.55 if k >= 9 else 1.0) * noise
     if profile == "leaving":
         return 0.0 if k >= 10 else (0.5 if k >= 8 else 1.0) * noise
     if profile == "churned":
@@ -105,7 +109,10 @@ def account_records(
     products = rng.sample(pool, min(len(pool), max(1, count // 2)))
     products += rng.sample(extra, min(len(extra), count - len(products)))
     profile = _profile(rng, account["status"])
-    # Growth adds a product in month 8, decline drops one in month 9 (DOMAIN.md §5.1 rule 5).
+    if profile == "decline" and rng.random() < 0.25:
+        profile = "falling"
+    # Growth adds a product in month 10, decline drops one in month 9 and moves its volume to the
+    # others (a downgrade): DOMAIN.md §5.1 rule 5 and the product_cancelled flag.
     added = next((p for p in extra + pool if p not in products), None)
     shares = [rng.uniform(0.5, 1.5) for _ in products]
     total = sum(shares)
@@ -119,10 +126,12 @@ def account_records(
         if factor <= 0:
             continue
         billed = list(zip(products, shares, strict=True))
-        if profile == "growth" and k >= 8 and added:
+        if profile == "growth" and k >= 10 and added:
             billed.append((added, 0.3))
-        if profile == "decline" and k >= 9 and len(billed) > 1:
+        if profile in ("decline", "falling") and k >= 9 and len(billed) > 1:
             billed = billed[:-1]
+            kept = sum(share for _, share in billed)
+            billed = [(product, share * total / kept) for product, share in billed]
         member_lines = max(1, int(members * (factor if profile != "new" else 1)))
         for product, share in billed:
             amount = Decimal(monthly * factor * share / total).quantize(Decimal("0.01"))

@@ -35,6 +35,19 @@ STEPS: tuple[NightlyStep, ...] = (
         run="segmentation.services.scoring_run",
         label=_("five-point scores, value scores and classes"),
     ),
+    NightlyStep(
+        "lifecycle",
+        task="lifecycle.run_nightly",
+        run="lifecycle.nightly.lifecycle_run",
+        label=_("lifecycle stages, churn flags and retention tasks"),
+    ),
+    # kpi stays last: it snapshots what the steps before it computed (lifecycle goes before it).
+    NightlyStep(
+        "kpi",
+        task="kpi.snapshot",
+        run="kpi.runs.snapshot_run",
+        label=_("KPI snapshots per region and account manager"),
+    ),
 )
 
 

@@ -10,10 +10,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import domain, selectors
 from accounts.labels import SLA_LABELS
@@ -100,8 +101,28 @@ def home(request: AuthedRequest) -> HttpResponse:
         "at_risk": requests,
         "care": care,
         "recent": selectors.accounts_recently_changed(user=user),
+        **_retention_today(user, today),
     }
     return render(request, "core/home.html", context)
+
+
+def _retention_today(user: User, today: dt.date) -> dict[str, Any]:
+    """Overdue retention tasks (the user's own; a regional manager's region) and unread
+    notifications for the home page."""
+    from lifecycle import selectors as lifecycle_selectors
+
+    region_overdue = (
+        lifecycle_selectors.overdue_tasks(user=user, today=today, region=user.region, limit=20)
+        if user.role == User.Role.REGIONAL_MANAGER and user.region_id
+        else []
+    )
+    return {
+        "retention_overdue": lifecycle_selectors.overdue_tasks(
+            user=user, today=today, owned_only=True, limit=20
+        ),
+        "region_overdue": region_overdue,
+        "unread_notifications": lifecycle_selectors.unread_notification_count(user=user),
+    }
 
 
 def _next_on(today: dt.date, month: int, day: int) -> dt.date:
@@ -114,6 +135,55 @@ def _next_on(today: dt.date, month: int, day: int) -> dt.date:
         if candidate >= today:
             return candidate
     return today
+
+
+@crm_staff_required
+@require_GET
+def notifications(request: AuthedRequest) -> HttpResponse:
+    """The user's notifications (new high churn risk, overdue retention task), in the reader's
+    language from their stored parameters."""
+    from lifecycle import selectors as lifecycle_selectors
+
+    unread_only = request.GET.get("unread") == "1"
+    items = lifecycle_selectors.notification_list(user=request.user, unread_only=unread_only)
+    unread = lifecycle_selectors.unread_notification_count(user=request.user)
+    return render(
+        request,
+        "core/notifications.html",
+        {"items": items, "unread": unread, "unread_only": unread_only},
+    )
+
+
+@crm_staff_required
+@require_GET
+def notifications_badge(request: AuthedRequest) -> HttpResponse:
+    """The nav's unread count, loaded after the page (htmx) so no page pays for it."""
+    from lifecycle import selectors as lifecycle_selectors
+
+    unread = lifecycle_selectors.unread_notification_count(user=request.user)
+    return render(request, "core/_notification_badge.html", {"unread": unread})
+
+
+@crm_staff_required
+@require_POST
+def notification_read(request: AuthedRequest, pk: int) -> HttpResponse:
+    from lifecycle import services as lifecycle_services
+
+    if not lifecycle_services.notification_mark_read(actor=request.user, notification_id=pk):
+        raise Http404("No such notification.")
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("notifications")
+
+
+@crm_staff_required
+@require_POST
+def notifications_read_all(request: AuthedRequest) -> HttpResponse:
+    from lifecycle import services as lifecycle_services
+
+    lifecycle_services.notifications_mark_all_read(actor=request.user)
+    return redirect("notifications")
 
 
 @require_GET

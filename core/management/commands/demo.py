@@ -23,6 +23,12 @@ from billing.demo import demo_reset_step as billing_demo_reset_step
 from billing.demo import demo_step as billing_demo_step
 from core.demo import services
 from core.demo.generator import DemoSpec, plan_staff
+from kpi.demo import demo_step as kpi_demo_step
+from kpi.demo_targets import demo_reset_step as kpi_reset_step
+from kpi.demo_targets import demo_step as kpi_targets_demo_step
+from lifecycle.campaigns.demo import demo_reset_step as campaigns_reset_step
+from lifecycle.campaigns.demo import demo_step as campaigns_demo_step
+from lifecycle.demo import demo_step as lifecycle_demo_step
 from segmentation.demo import demo_step as segmentation_demo_step
 
 
@@ -88,11 +94,17 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("migrate", N_("Apply database migrations"), step_migrate),
     Step("bill_reset", N_("With --reset: remove bill data first"), billing_demo_reset_step),
+    Step("campaign_reset", N_("With --reset: remove call campaigns"), campaigns_reset_step),
+    Step("kpi_reset", N_("With --reset: remove KPI schemes, targets and snapshots"), kpi_reset_step),  # noqa: E501
     Step("generate", N_("Generate the province: regions, staff, accounts and their records"), step_generate),  # noqa: E501
     Step("logins", N_("Give every demo user their role's known password"), step_logins),
     Step("billing_client", N_("Issue an API key for the billing machine client"), step_billing_client),  # noqa: E501
     Step("segmentation", N_("Record indicators and score every account"), segmentation_demo_step),
     Step("bill_lines", N_("Ingest 12 months of bill lines"), billing_demo_step),
+    Step("lifecycle", N_("Compute lifecycle stages, churn flags and retention tasks"), lifecycle_demo_step),  # noqa: E501
+    Step("campaigns", N_("Create call campaigns and record some calls"), campaigns_demo_step),
+    Step("kpi", N_("Compute a year of KPI snapshots (month-ends and the last 30 days)"), kpi_demo_step),  # noqa: E501
+    Step("kpi_targets", N_("Create the KPI scheme and targets from the snapshots"), kpi_targets_demo_step),  # noqa: E501
 )  # fmt: skip
 
 
