@@ -201,6 +201,19 @@ class MetricSnapshot(models.Model):
                 name="kpi_snapshot_unique",
                 nulls_distinct=False,
             ),
+            # The upsert targets of the nightly step (kpi.snapshots), one per scope: partial
+            # unique indexes work as ON CONFLICT targets on SQLite and PostgreSQL alike, where
+            # the NULLS NOT DISTINCT constraint above does not exist on SQLite.
+            models.UniqueConstraint(
+                fields=["as_of", "period", "metric", "region"],
+                condition=models.Q(region__isnull=False),
+                name="kpi_snapshot_region_key",
+            ),
+            models.UniqueConstraint(
+                fields=["as_of", "period", "metric", "user"],
+                condition=models.Q(user__isnull=False),
+                name="kpi_snapshot_user_key",
+            ),
             models.CheckConstraint(
                 condition=(
                     models.Q(region__isnull=False, user__isnull=True)
@@ -216,3 +229,47 @@ class MetricSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of} {self.period} {self.metric}"
+
+
+class Dimension(models.TextChoices):
+    VALUE_CLASS = "value_class", _("value class")
+    STAGE = "stage", _("lifecycle stage")
+    CHURN_RISK = "churn_risk", _("churn risk")
+
+
+class DistributionSnapshot(models.Model):
+    """How many accounts of a region's whole subtree (by each account's own region, no credit
+    split) fell in each bucket of a dimension on `as_of`, so dashboards show distributions
+    without counting accounts. `bucket` is the value (a value class, a stage letter, a churn
+    risk) or "" for none (never scored, no stage, no lifecycle run on or before `as_of`). Value
+    classes are the current ones (no history is kept); stages follow the stage history."""
+
+    as_of = models.DateField(_("as of"))
+    region = models.ForeignKey(
+        "org.Region",
+        verbose_name=_("region"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    dimension = models.CharField(_("dimension"), max_length=16, choices=Dimension.choices)
+    bucket = models.CharField(_("bucket"), max_length=20, blank=True)
+    accounts = models.PositiveIntegerField(_("accounts"))
+
+    class Meta:
+        verbose_name = _("distribution snapshot")
+        verbose_name_plural = _("distribution snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["as_of", "region", "dimension", "bucket"], name="kpi_distribution_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dimension__in=Dimension.values), name="kpi_distribution_dim"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["region", "dimension", "as_of"], name="kpi_distribution_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.region_id} {self.dimension} {self.bucket}: {self.accounts}"

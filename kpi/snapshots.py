@@ -1,0 +1,543 @@
+"""The nightly KPI snapshot, set-based: `kpi.metrics` in SQL, on SQLite and PostgreSQL alike.
+
+A handful of statements, each one pass over its table, aggregate every account's contributions
+(`metrics.contribution`) for the three periods at once, grouped by the account's *group key*
+(own region, the region of its group root when it is a branch, owner). There are a few thousand
+group keys even at a million accounts, so the rest is small: per account manager, the sum over
+their keys; per region, the credit split (`credit.credit`, pure) and the subtree roll-up
+(`credit.roll_up`, pure) over a few hundred regions. The rows are upserted keyed by
+(as_of, period, metric, region | user) in one transaction: re-running a night rewrites the same
+values, and a run killed half-way leaves the previous state.
+
+The same statements' stage logic (`_stage_text`): the stage on a day is the last change on or
+before it; `MAX(date || stage)` over ISO dates picks it in one aggregate without a join."""
+
+# Set-based SQL assembled from fixed fragments; every value is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import TruncDate
+
+from accounts.models import Activity, ServiceRequest
+from lifecycle.models import RetentionTask, StageChange
+from org.models import Region, User
+from solutions.models import Product
+
+from . import credit
+from . import metrics as m
+from .models import Dimension, DistributionSnapshot
+from .sql import BRANCH_ROOTS_SQL, day_bounds
+
+SNAPSHOT = "kpi_metricsnapshot"
+# Per-account facts of one run, for the length of its transaction (kpi.snapshots.compute).
+FACTS = "kpi_tmp_account_facts"
+PLACES = Decimal("0.0001")
+GroupKey = tuple[int, int | None, int]  # (region, root region of a branch or None, owner)
+Totals = dict[GroupKey, dict[tuple[str, str], m.Contribution]]
+
+DISTRIBUTION_BUCKETS = {
+    Dimension.VALUE_CLASS: ("economic", "social", "clustered_sme", ""),
+    Dimension.STAGE: ("A", "B", "C", "D", "E", ""),
+    Dimension.CHURN_RISK: ("high", "medium", "low", ""),
+}
+
+
+def coordination_share() -> Decimal:
+    return Decimal(str(settings.KPI["HQ_COORDINATION_SHARE"]))
+
+
+@dataclass(frozen=True)
+class Windows:
+    as_of: dt.date
+    starts: dict[str, dt.date]
+    history_since: dt.date | None
+
+    def active_from_history(self, period: str) -> bool:
+        return self.history_since is not None and self.history_since <= self.starts[period]
+
+    def contexts(self) -> dict[str, m.Context]:
+        out = {}
+        for period, start in self.starts.items():
+            start_at, end_at = day_bounds(start, self.as_of)
+            out[period] = m.Context(
+                window=m.Window(period, start, self.as_of),
+                history_since=self.history_since,
+                window_start_at=start_at,
+                window_end_at=end_at,
+            )
+        return out
+
+
+def windows(as_of: dt.date) -> Windows:
+    first = StageChange.objects.order_by("changed_on").values_list("changed_on", flat=True).first()
+    return Windows(
+        as_of=as_of,
+        starts={p: m.period_start(as_of, p) for p in m.PERIODS},
+        history_since=first,
+    )
+
+
+def _b(condition: str) -> str:
+    """A condition as 0/1 (PostgreSQL has booleans, SQLite has integers)."""
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _in(values: Iterable[str]) -> tuple[str, list[str]]:
+    items = sorted(values)
+    return "(" + ", ".join(["%s"] * len(items)) + ")", items
+
+
+def _stage_text(day_param: str) -> str:
+    # 'YYYY-MM-DD' || stage ('-' for none) of the latest change on or before the day.
+    return (
+        f"MAX(CASE WHEN changed_on <= {day_param} "
+        "THEN CAST(changed_on AS TEXT) || COALESCE(to_stage, '-') END)"
+    )
+
+
+def _stage_of(column: str) -> str:
+    return f"SUBSTR({column}, 11, 1)"
+
+
+def _add(totals: Totals, key: GroupKey, period: str, metric: str, num: Any, den: Any = 0) -> None:
+    slot = totals.setdefault(key, {})
+    part = m.Contribution(Decimal(num or 0), Decimal(den or 0))
+    slot[(period, metric)] = slot.get((period, metric), m.Contribution()) + part
+
+
+# --- the statements ------------------------------------------------------------------------------
+
+
+def _tune_session() -> None:
+    """Big hashes in memory rather than on disk (PostgreSQL), for this transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            # JIT compiling these one-off scans cost more than it saved: 31.7 s → 23.6 s over
+            # the statements at 1M accounts (bench/results/kpi.md).
+            cursor.execute("SET LOCAL jit = off")
+
+
+def _build_facts(w: Windows) -> None:
+    """One pass over accounts with their stage history, current state, class, penetration and
+    decision makers: one row of 0/1 facts per account in a temporary table, which the metric
+    sums, the distributions and the revenue join then read (narrow, no joins left)."""
+    params: list[Any] = []
+    stage_cols = []
+    for period in m.PERIODS:
+        stage_cols.append(f"{_stage_text('%s')} AS at_{period}")
+        params.append(w.starts[period])
+    stage_cols.append(f"{_stage_text('%s')} AS at_as_of")
+    params.append(w.as_of)
+    for period in m.PERIODS:
+        stage_cols.append(
+            f"MAX(CASE WHEN to_stage = 'E' AND changed_on >= %s THEN 1 ELSE 0 END) AS e_{period}"
+        )
+        params.append(w.starts[period])
+    params.append(w.as_of)
+    stages_sql = (
+        f"SELECT account_id, {', '.join(stage_cols)} FROM lifecycle_stagechange "
+        "WHERE changed_on <= %s GROUP BY account_id"
+    )
+    first, last = m.closed_months(w.as_of)
+    # The application layer's products: a handful of ids, so the scan needs no join.
+    products = sorted(
+        Product.objects.filter(module__layer=m.APPLICATION_LAYER).values_list("id", flat=True)
+    )
+    product_in = "(" + ", ".join(str(int(p)) for p in products) + ")" if products else "(NULL)"
+    pen_sql = (
+        "SELECT DISTINCT account_id FROM billing_billline WHERE period_on >= %s "
+        f"AND period_on <= %s AND amount > 0 AND product_id IN {product_in}"
+    )
+    params += [first, last]
+    kp_sql = (
+        "SELECT DISTINCT account_id FROM accounts_keyperson WHERE role = 'decision_maker' "
+        "AND (left_on IS NULL OR left_on > %s)"
+    )
+    params.append(w.as_of)
+
+    hv_in, hv_params = _in(m.HIGH_VALUE_CLASSES)
+    active_in, active_params = _in(m.ACTIVE_STAGES)
+    # (expression AS column, its parameters), in order
+    cols: list[tuple[str, list[Any]]] = [
+        ("COALESCE(co.value_class, cs.value_class, '') AS value_class", []),
+        (
+            "CASE WHEN lc.as_of <= %s THEN COALESCE(lc.stage, '') "
+            f"ELSE COALESCE(REPLACE({_stage_of('s.at_as_of')}, '-', ''), '') END AS stage",
+            [w.as_of],
+        ),
+        ("CASE WHEN lc.as_of <= %s THEN lc.churn_risk ELSE '' END AS churn_risk", [w.as_of]),
+        (f"{_b(f'COALESCE(co.value_class, cs.value_class) IN {hv_in}')} AS hv", hv_params),
+        (_b("a.status = 'active'") + " AS active", []),
+        (_b("pen.account_id IS NOT NULL") + " AS pen", []),
+        (_b("kp.account_id IS NOT NULL") + " AS kp", []),
+    ]
+    for period in m.PERIODS:
+        if w.active_from_history(period):
+            active = f"{_stage_of(f's.at_{period}')} IN {active_in}"
+            active_p: list[Any] = list(active_params)
+        else:
+            active = "a.status = 'active' AND a.joined_on < %s"
+            active_p = [w.starts[period]]
+        cols.append((f"COALESCE(s.e_{period}, 0) AS e_{period}", []))
+        cols.append((f"{_b(active)} AS act_{period}", active_p))
+        cols.append(
+            (
+                f"{_b('a.joined_on >= %s AND a.joined_on <= %s')} AS new_{period}",
+                [w.starts[period], w.as_of],
+            )
+        )
+    select_params = [p for _, col_params in cols for p in col_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {FACTS} AS SELECT a.id AS account_id, a.region_id, "
+            f"b.root_region_id, a.owner_id, {', '.join(c for c, _ in cols)} "
+            "FROM accounts_account a "
+            f"LEFT JOIN ({BRANCH_ROOTS_SQL}) b ON b.account_id = a.id "
+            f"LEFT JOIN ({stages_sql}) s ON s.account_id = a.id "
+            "LEFT JOIN lifecycle_accountlifecycle lc ON lc.account_id = a.id "
+            "LEFT JOIN segmentation_classoverride co ON co.account_id = a.id "
+            "LEFT JOIN segmentation_accountscore cs ON cs.account_id = a.id "
+            f"LEFT JOIN ({pen_sql}) pen ON pen.account_id = a.id "
+            f"LEFT JOIN ({kp_sql}) kp ON kp.account_id = a.id",
+            select_params + params,
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {FACTS}")
+        else:
+            # SQLite joins bill lines to it by nested loops: give it the key.
+            cursor.execute(f"CREATE UNIQUE INDEX {FACTS}_account ON {FACTS} (account_id)")
+
+
+def _account_metrics(w: Windows, totals: Totals) -> None:
+    """Churn (both), penetration, new accounts, growth and key-person coverage per group key."""
+    sums = []
+    for period in m.PERIODS:
+        sums += [
+            f"SUM(e_{period})",
+            f"SUM(act_{period})",
+            f"SUM(hv * e_{period})",
+            f"SUM(hv * act_{period})",
+            f"SUM(new_{period})",
+        ]
+    sums += [
+        _sum_b(f"stage = '{m.GROWTH_STAGE}'"),
+        "SUM(active * pen)",
+        "SUM(active)",
+        "SUM(hv * kp)",
+        "SUM(hv)",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT region_id, root_region_id, owner_id, {', '.join(sums)} FROM {FACTS} "
+            "GROUP BY region_id, root_region_id, owner_id"
+        )
+        rows = cursor.fetchall()
+    for row in rows:
+        key: GroupKey = (row[0], row[1], row[2])
+        values = list(row[3:])
+        for period in m.PERIODS:
+            c_num, c_den, h_num, h_den, new = values[:5]
+            values = values[5:]
+            _add(totals, key, period, m.CHURN_RATE, c_num, c_den)
+            _add(totals, key, period, m.HIGH_VALUE_CHURN_RATE, h_num, h_den)
+            _add(totals, key, period, m.NEW_ACCOUNTS, new)
+        growth_n, pen_num, pen_den, kp_num, kp_den = values
+        for period in m.PERIODS:
+            _add(totals, key, period, m.ACCOUNTS_IN_GROWTH, growth_n)
+            _add(totals, key, period, m.IT_PENETRATION, pen_num, pen_den)
+            _add(totals, key, period, m.KEY_PERSON_COVERAGE, kp_num, kp_den)
+
+
+def _sum_b(condition: str) -> str:
+    return f"SUM({_b(condition)})"
+
+
+def _revenue(w: Windows, totals: Totals) -> None:
+    """Billed revenue of the months in each period: one pass over the year's bill lines, summed
+    per group key and month (one numeric sum per line), split into periods here."""
+    lines = "SELECT account_id, period_on, amount FROM billing_billline"
+    if connection.vendor == "sqlite":
+        # SQLite groups the joined lines in a B-tree: fewer rows when summed per account first
+        # (PostgreSQL hashes the lines straight into the few thousand group keys instead).
+        lines = "SELECT account_id, period_on, SUM(amount) AS amount FROM billing_billline"
+    group = " GROUP BY account_id, period_on" if connection.vendor == "sqlite" else ""
+    sql = (
+        "SELECT f.region_id, f.root_region_id, f.owner_id, bl.period_on, SUM(bl.amount) "
+        f"FROM ({lines} WHERE period_on >= %s AND period_on <= %s{group}) bl "
+        f"JOIN {FACTS} f ON f.account_id = bl.account_id "
+        "GROUP BY f.region_id, f.root_region_id, f.owner_id, bl.period_on"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [min(w.starts.values()), w.as_of])
+        rows = cursor.fetchall()
+    for region, root, owner, period_on, amount in rows:
+        month = period_on if isinstance(period_on, dt.date) else dt.date.fromisoformat(period_on)
+        for period in m.PERIODS:
+            if month >= w.starts[period]:
+                _add(totals, (region, root, owner), period, m.BILLED_REVENUE, Decimal(str(amount)))
+
+
+def _dicts(rows: Iterable[Any]) -> Iterable[dict[str, Any]]:
+    return rows
+
+
+def _uncredited(w: Windows, totals: Totals) -> None:
+    """Retention tasks, complaints and visits (never split): grouped by region and owner."""
+    year_start = min(w.starts.values())
+    on_time = Case(
+        When(status=RetentionTask.Status.CLOSED, closed_on__lte=F("due_on"), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    aggregates: dict[str, Any] = {}
+    for period in m.PERIODS:
+        due = Q(due_on__gte=w.starts[period])
+        aggregates[f"den_{period}"] = Count("id", filter=due)
+        aggregates[f"num_{period}"] = Sum("on_time", filter=due)
+    tasks = (
+        RetentionTask.objects.filter(due_on__gte=year_start, due_on__lte=w.as_of)
+        .annotate(closed_on=TruncDate("closed_at"), on_time=on_time)
+        .values("account__region_id", "account__owner_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for row in _dicts(tasks):
+        key = (row["account__region_id"], None, row["account__owner_id"])
+        for period in m.PERIODS:
+            _add(
+                totals, key, period, m.RETENTION_ON_TIME, row[f"num_{period}"], row[f"den_{period}"]
+            )
+
+    _, end_at = day_bounds(w.as_of, w.as_of)
+    aggregates = {}
+    for period in m.PERIODS:
+        start_at, _ = day_bounds(w.starts[period], w.as_of)
+        due_c = Q(sla_due_at__gte=start_at)
+        aggregates[f"den_{period}"] = Count("id", filter=due_c)
+        aggregates[f"num_{period}"] = Count(
+            "id",
+            filter=due_c & Q(resolved_at__isnull=False, resolved_at__lte=F("sla_due_at")),
+        )
+    year_start_at, _ = day_bounds(year_start, w.as_of)
+    complaints = (
+        ServiceRequest.objects.filter(
+            kind=ServiceRequest.Kind.COMPLAINT,
+            sla_due_at__gte=year_start_at,
+            sla_due_at__lt=end_at,
+        )
+        .values("account__region_id", "account__owner_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for row in _dicts(complaints):
+        key = (row["account__region_id"], None, row["account__owner_id"])
+        for period in m.PERIODS:
+            _add(totals, key, period, m.COMPLAINT_SLA, row[f"num_{period}"], row[f"den_{period}"])
+
+    aggregates = {
+        f"n_{period}": Count("id", filter=Q(occurred_on__gte=w.starts[period]))
+        for period in m.PERIODS
+    }
+    visits = (
+        Activity.objects.filter(
+            kind=Activity.Kind.VISIT, occurred_on__gte=year_start, occurred_on__lte=w.as_of
+        )
+        .values("account__region_id", "account__owner_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    for row in _dicts(visits):
+        key = (row["account__region_id"], None, row["account__owner_id"])
+        for period in m.PERIODS:
+            _add(totals, key, period, m.VISITS_PER_AM, row[f"n_{period}"])
+
+
+def account_managers_by_region() -> dict[int, int]:
+    rows = (
+        User.objects.filter(role=User.Role.ACCOUNT_MANAGER, is_active=True, region__isnull=False)
+        .values("region_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["region_id"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class Computed:
+    windows: Windows
+    totals: Totals
+    # (region, value_class, stage, churn_risk) → accounts
+    distribution: list[tuple[int, str, str, str, int]]
+
+
+def compute(as_of: dt.date) -> Computed:
+    """Every group key's contributions and the distribution counts of `as_of`. Run it inside a
+    transaction (the facts table lives for the transaction's connection)."""
+    w = windows(as_of)
+    totals: Totals = {}
+    _tune_session()
+    _build_facts(w)
+    try:
+        _account_metrics(w, totals)
+        _revenue(w, totals)
+        _uncredited(w, totals)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT region_id, value_class, stage, churn_risk, COUNT(*) "
+                f"FROM {FACTS} GROUP BY region_id, value_class, stage, churn_risk"
+            )
+            distribution = [tuple(row) for row in cursor.fetchall()]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
+    return Computed(w, totals, distribution)  # type: ignore[arg-type]
+
+
+# --- from group keys to scopes -------------------------------------------------------------------
+
+
+def scope_rows(
+    totals: Totals,
+    paths: dict[int, str],
+    managers: dict[int, int],
+    share: Decimal,
+) -> dict[credit.ScopeKey, m.Result]:
+    """Region roll-ups (credited) and account-manager sums from the group-key totals."""
+    rows: dict[credit.ScopeKey, m.Result] = {}
+    am_totals = credit.roll_up_counts(managers, paths)
+    by_owner: dict[int, dict[tuple[str, str], m.Contribution]] = defaultdict(dict)
+    for (_, _, owner), parts in totals.items():
+        slot = by_owner[owner]
+        for pm, part in parts.items():
+            slot[pm] = slot.get(pm, m.Contribution()) + part
+    for period in m.PERIODS:
+        for metric in m.METRICS:
+            credited = metric in m.CREDITED_METRICS
+            per_region = credit.credit(
+                (
+                    (region, root if credited else None, parts[(period, metric)])
+                    for (region, root, _), parts in totals.items()
+                    if (period, metric) in parts
+                ),
+                share,
+            )
+            for region, total in credit.roll_up(per_region, paths).items():
+                rows[(period, metric, "region", region)] = m.evaluate(
+                    metric, total, account_managers=am_totals.get(region, 0)
+                )
+            for owner, parts in by_owner.items():
+                rows[(period, metric, "user", owner)] = m.evaluate(
+                    metric, parts.get((period, metric), m.Contribution()), account_managers=1
+                )
+    return rows
+
+
+def _q(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(PLACES)
+
+
+def _upsert(as_of: dt.date, rows: dict[credit.ScopeKey, m.Result], scope: str) -> int:
+    column = "region_id" if scope == "region" else "user_id"
+    other = "user_id" if scope == "region" else "region_id"
+    items = [(k, r) for k, r in rows.items() if k[2] == scope]
+    batch = 1000
+    with connection.cursor() as cursor:
+        for i in range(0, len(items), batch):
+            chunk = items[i : i + batch]
+            values = ", ".join(["(%s, %s, %s, %s, NULL, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = []
+            for (period, metric, _, scope_id), result in chunk:
+                params += [
+                    as_of,
+                    period,
+                    metric,
+                    scope_id,
+                    _q(result.numerator),
+                    _q(result.denominator),
+                    _q(result.value),
+                ]
+            cursor.execute(
+                f"INSERT INTO {SNAPSHOT} (as_of, period, metric, {column}, {other}, numerator, "
+                f"denominator, value) VALUES {values} "
+                f"ON CONFLICT (as_of, period, metric, {column}) WHERE {column} IS NOT NULL "
+                "DO UPDATE SET numerator = excluded.numerator, "
+                "denominator = excluded.denominator, value = excluded.value",
+                params,
+            )
+    return len(items)
+
+
+def _distributions(
+    as_of: dt.date, paths: dict[int, str], counts: list[tuple[int, str, str, str, int]]
+) -> int:
+    """Account counts per region subtree and bucket of class, stage and churn risk."""
+    per_region: dict[str, dict[str, dict[int, int]]] = {
+        d: {b: defaultdict(int) for b in buckets} for d, buckets in DISTRIBUTION_BUCKETS.items()
+    }
+    for region, value_class, stage, risk, n in counts:
+        for dimension, bucket in (
+            (Dimension.VALUE_CLASS, value_class),
+            (Dimension.STAGE, stage),
+            (Dimension.CHURN_RISK, risk),
+        ):
+            per_region[dimension].setdefault(bucket or "", defaultdict(int))[region] += n
+    objs = [
+        DistributionSnapshot(
+            as_of=as_of, region_id=region, dimension=dimension, bucket=bucket, accounts=count
+        )
+        for dimension, buckets in per_region.items()
+        for bucket, by_region in buckets.items()
+        for region, count in credit.roll_up_counts(by_region, paths).items()
+    ]
+    DistributionSnapshot.objects.bulk_create(
+        objs,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["as_of", "region", "dimension", "bucket"],
+        update_fields=["accounts"],
+    )
+    return len(objs)
+
+
+def snapshot(as_of: dt.date) -> int:
+    """Compute and upsert every metric row and distribution row of `as_of`; returns the rows."""
+    paths = dict(Region.objects.values_list("id", "path"))
+    managers = account_managers_by_region()
+    with transaction.atomic():
+        computed = compute(as_of)
+        rows = scope_rows(computed.totals, paths, managers, coordination_share())
+        written = _upsert(as_of, rows, "region") + _upsert(as_of, rows, "user")
+        with connection.cursor() as cursor:
+            # A portfolio emptied since an earlier run of this night has no row any more.
+            cursor.execute(
+                f"DELETE FROM {SNAPSHOT} WHERE as_of = %s AND user_id IS NOT NULL AND user_id "
+                "NOT IN (SELECT DISTINCT owner_id FROM accounts_account)",
+                [as_of],
+            )
+        written += _distributions(as_of, paths, computed.distribution)
+    return written
+
+
+def backfill(dates: Sequence[dt.date]) -> int:
+    return sum(snapshot(day) for day in sorted(set(dates)))
+
+
+def backfill_dates(as_of: dt.date, *, months: int = 12, days: int = 30) -> list[dt.date]:
+    """The month-ends of the last `months` closed months and every day of the last `days`."""
+    this_month = as_of.replace(day=1)
+    ends = [m.add_months(this_month, 1 - k) - dt.timedelta(days=1) for k in range(months, 0, -1)]
+    recent = [as_of - dt.timedelta(days=k) for k in range(days - 1, -1, -1)]
+    return sorted(set(ends) | set(recent))

@@ -1,0 +1,31 @@
+"""Celery interface of the KPI snapshot step: ISO dates in, one run call each."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import runs
+
+
+@shared_task(
+    name="kpi.snapshot",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def snapshot(*, as_of: str, triggered_by: str = "") -> int:
+    """The nightly step: one transaction, so a redelivered task simply redoes the night."""
+    return runs.snapshot_run(as_of=dt.date.fromisoformat(as_of), triggered_by=triggered_by).rows
+
+
+@shared_task(name="kpi.backfill", acks_late=True)
+def backfill(*, as_of: str, dates: list[str] | None = None, triggered_by: str = "") -> int:
+    days = [dt.date.fromisoformat(d) for d in dates] if dates is not None else None
+    run = runs.backfill_run(
+        as_of=dt.date.fromisoformat(as_of), dates=days, triggered_by=triggered_by
+    )
+    return run.rows
