@@ -9,6 +9,9 @@ api_v1 = [
     path("", include("billing.api.urls")),
     path("", include("solutions.api.urls")),
     path("", include("segmentation.api.urls")),
+    path("", include("kpi.api.urls")),
+    path("", include("lifecycle.campaigns.api_urls")),
+    path("", include("lifecycle.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,5 +29,8 @@ urlpatterns = [
     ),
     path("accounts/", include("accounts.urls")),
     path("segmentation/", include("segmentation.urls")),
+    path("kpi/", include("kpi.urls")),
+    path("campaigns/", include("lifecycle.campaigns.urls")),
+    path("lifecycle/", include("lifecycle.urls")),
     path("", include("core.urls")),
 ]

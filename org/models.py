@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
+
+
+def region_label(name: str, name_en: str | None, language: str | None = None) -> str:
+    """A region's display name in `language` (default: the active one): `name_en` for English
+    when it is set, the official name otherwise (and for Chinese)."""
+    language = language if language is not None else (get_language() or "")
+    if name_en and language.startswith("en"):
+        return name_en
+    return name
 
 
 class Region(TimeStampedModel):
@@ -49,7 +59,13 @@ class Region(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name to show: the English name when the active language is English and one is
+        recorded, else the official (Chinese) name. Exports and the API keep both columns."""
+        return region_label(self.name, self.name_en)
 
     def compute_path(self) -> str:
         prefix = self.parent.path if self.parent_id and self.parent else "/"

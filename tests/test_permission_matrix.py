@@ -30,13 +30,17 @@ from accounts.tests.factories import (
 )
 from billing.models import IngestBatch
 from core.models import JobRun
+from kpi.tests.factories import scheme_default
+from lifecycle.models import Campaign
+from lifecycle.tests.campaigns.factories import CampaignCallFactory, CampaignFactory
+from lifecycle.tests.factories import NotificationFactory, RetentionTaskFactory
 from org.services import user_token_issue
 from segmentation.selectors import JOB as SEGMENTATION_JOB
 
 from .permission_matrix import (
-    ACCOUNT_BOUND_SAMPLES,
     ANONYMOUS,
     BILLING_CLIENT,
+    FOREIGN_VARIANT_SAMPLES,
     MATRIX,
     PORTFOLIO_ROLES,
     ROLES,
@@ -139,14 +143,16 @@ def test_matrix_has_no_stale_entries() -> None:
 # --- the matrix itself ---------------------------------------------------------------------------
 
 
-@dataclass
-class Objects:
-    own: dict[str, Any]
-    foreign: dict[str, Any]
-
-
-def _portfolio(owner: Any, region: Any) -> dict[str, Any]:
+def _portfolio(
+    *, owner: Any, region: Any, city: Any, manager: Any, colleague: Any
+) -> dict[str, Any]:
+    """One portfolio's samples: `owner`'s account in `region` and what hangs off it, and a call
+    campaign `manager` runs in `city` with `owner` among its callers; the call given to `owner` is
+    about an account of `colleague` (a call grants the call, never the account)."""
     account = AccountFactory(owner=owner, region=region)
+    campaign = CampaignFactory(
+        region=city, created_by=manager, callers=[owner], status=Campaign.Status.ACTIVE
+    )
     return {
         "account": account,
         "key_person": KeyPersonFactory(account=account),
@@ -154,11 +160,41 @@ def _portfolio(owner: Any, region: Any) -> dict[str, Any]:
         "activity": ActivityFactory(account=account),
         "service_request": ServiceRequestFactory(account=account),
         "team_member": TeamMemberFactory(account=account),
+        "retention_task": RetentionTaskFactory(account=account),
+        "notification": NotificationFactory(recipient=owner, account=account),
+        "campaign": campaign,
+        "campaign_call": CampaignCallFactory(
+            campaign=campaign, caller=owner, account=AccountFactory(owner=colleague, region=city)
+        ),
+        "kpi_manager": owner,
     }
 
 
+def _own(world: Any) -> dict[str, Any]:
+    """The account manager's portfolio, in the regional manager's city."""
+    return _portfolio(
+        owner=world.am_a,
+        region=world.district_a1,
+        city=world.city_a,
+        manager=world.rm_a,
+        colleague=world.am_a2,
+    )
+
+
+def _foreign(world: Any) -> dict[str, Any]:
+    """The same kinds of objects in another city, out of reach of both."""
+    return _portfolio(
+        owner=world.am_b,
+        region=world.city_b,
+        city=world.city_b,
+        manager=world.rm_b,
+        colleague=world.am_b,
+    )
+
+
 def _shared(world: Any) -> dict[str, Any]:
-    """Objects that belong to no portfolio: a batch the billing client posted, a scoring run."""
+    """Objects that belong to no portfolio: a batch the billing client posted, a scoring run, the
+    KPI scheme of the year."""
     batch = IngestBatch.objects.create(
         client=world.billing,
         idempotency_key="matrix-1",
@@ -170,25 +206,51 @@ def _shared(world: Any) -> dict[str, Any]:
         payload=zlib.compress(b'{"records": []}'),
     )
     run = JobRun.objects.create(job=SEGMENTATION_JOB, status=JobRun.Status.SUCCEEDED)
-    return {"batch": batch, "run": run}
+    return {"batch": batch, "run": run, "kpi_scheme": scheme_default(created_by=world.hq)}
 
 
-def _kwargs(route: Route, objects: dict[str, Any], sample: str | None) -> dict[str, Any]:
-    if sample is None:
-        return {}
-    if sample == "generic":
-        return {"app_label": "org", "url": "x/"}
-    if sample == "batch":
-        return {"batch_id": objects["batch"].pk}
-    if sample == "run":
-        return {"pk": objects["run"].pk}
-    account = objects["account"]
-    if sample == "account":
-        return {"code": account.code}
-    obj = objects[sample]
-    if sample == "team_member":
-        return {"code": account.code, "username": obj.user.username}
-    return {"code": account.code, "pk": obj.pk}
+Objects = dict[str, Any]
+
+
+def _pk(sample: str) -> Callable[[Objects], dict[str, Any]]:
+    return lambda objects: {"pk": objects[sample].pk}
+
+
+def _on_account(sample: str) -> Callable[[Objects], dict[str, Any]]:
+    return lambda objects: {"code": objects["account"].code, "pk": objects[sample].pk}
+
+
+# How each sample fills a route's URL kwargs (a kwarg the route does not take is ignored).
+KWARGS: dict[str, Callable[[Objects], dict[str, Any]]] = {
+    "generic": lambda _: {"app_label": "org", "url": "x/"},
+    "account": lambda objects: {"code": objects["account"].code},
+    "key_person": _on_account("key_person"),
+    "member": _on_account("member"),
+    "activity": _on_account("activity"),
+    "service_request": _on_account("service_request"),
+    "team_member": lambda objects: {
+        "code": objects["account"].code,
+        "username": objects["team_member"].user.username,
+    },
+    "retention_task": _pk("retention_task"),
+    "notification": _pk("notification"),
+    "campaign": _pk("campaign"),
+    "campaign_call": _pk("campaign_call"),
+    "kpi_manager": lambda objects: {"username": objects["kpi_manager"].username},
+    "batch": lambda objects: {"batch_id": objects["batch"].pk},
+    "run": _pk("run"),
+    "kpi_scheme": lambda objects: {"year": objects["kpi_scheme"].year},
+}
+
+
+def test_every_sample_is_built() -> None:
+    samples = {rule.sample for rule in MATRIX.values()} - {None}
+    assert samples <= set(KWARGS), f"Samples without URL kwargs: {sorted(samples - set(KWARGS))}"
+    assert not FOREIGN_VARIANT_SAMPLES - set(KWARGS)
+
+
+def _kwargs(objects: Objects, sample: str | None) -> dict[str, Any]:
+    return {} if sample is None else KWARGS[sample](objects)
 
 
 def _url(route: Route, kwargs: dict[str, Any]) -> str:
@@ -238,8 +300,10 @@ def _request(client: Any, method: str, url: str, body: dict | None, api: bool) -
     return call(url, data=body or {})
 
 
-def _outcomes(route: Route, rule: Rule, world: Any, objects: dict[str, Any], foreign: bool):  # type: ignore[no-untyped-def]
-    kwargs = _kwargs(route, objects, rule.sample)
+def _outcomes(
+    route: Route, rule: Rule, world: Any, objects: Objects, foreign: bool
+) -> Iterator[tuple[str, str, str, int, Any]]:
+    kwargs = _kwargs(objects, rule.sample)
     url = _url(route, kwargs)
     match = resolve(url.split("?")[0])
     assert match.func is route.callback, f"{url} resolved to {match.view_name}, not {route.key}"
@@ -266,11 +330,9 @@ def test_permission_matrix(route: Route, world: Any) -> None:
     rule = rule_for(route)
     assert rule is not None
     shared = _shared(world)
-    own = {**_portfolio(world.am_a, world.district_a1), **shared}
-    foreign = {**_portfolio(world.am_b, world.city_b), **shared}
-    scenarios = [(own, False)]
-    if rule.sample in ACCOUNT_BOUND_SAMPLES:
-        scenarios.append((foreign, True))
+    scenarios = [({**_own(world), **shared}, False)]
+    if rule.sample in FOREIGN_VARIANT_SAMPLES:
+        scenarios.append(({**_foreign(world), **shared}, True))
     mismatches = []
     for objects, is_foreign in scenarios:
         for method, role, url, expected, response in _outcomes(

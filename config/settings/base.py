@@ -126,6 +126,8 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache
 # Without a broker every task runs in-process, so the laptop default needs no worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# The queue tasks go to, and a worker listens on, unless told otherwise (one broker, several sites).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -260,6 +262,10 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "accounts.models.ActivityKind",
         "ServiceRequestKindEnum": "accounts.models.ServiceRequest.Kind",
         "ServiceRequestStatusEnum": "accounts.models.ServiceRequest.Status",
+        # One name per choice set that several fields share (e.g. churn_risk and churn_risks).
+        "ChurnRiskEnum": "lifecycle.models.ChurnRisk",
+        "StageEnum": "lifecycle.models.Stage",
+        "ValueClassEnum": "segmentation.models.ValueClass",
     },
 }
 
@@ -283,6 +289,36 @@ SEGMENTATION = {
     "CHUNK_SIZE": env.int("SEGMENTATION_CHUNK_SIZE", default=25_000),
     # Daily results older than this are summarised per month (not deleted).
     "HISTORY_HORIZON_DAYS": env.int("SEGMENTATION_HISTORY_HORIZON_DAYS", default=180),
+}
+
+# DOMAIN.md §5: lifecycle stages A–E and churn flags (the nightly lifecycle step). Ratios are
+# exact decimals (compared in integer cents, the same on SQLite and PostgreSQL).
+LIFECYCLE = {
+    "GROWTH_RATIO": env.str("LIFECYCLE_GROWTH_RATIO", default="1.10"),
+    "DECLINE_RATIO": env.str("LIFECYCLE_DECLINE_RATIO", default="0.90"),
+    "REVENUE_DROP_RATIO": env.str("LIFECYCLE_REVENUE_DROP_RATIO", default="0.70"),
+    "MEMBER_DROP_RATIO": env.str("LIFECYCLE_MEMBER_DROP_RATIO", default="0.90"),
+    # An account whose first month with revenue is one of the last N closed months is new (A).
+    "NEW_ACCOUNT_MONTHS": 6,
+    "CONTRACT_WINDOW_DAYS": env.int("LIFECYCLE_CONTRACT_WINDOW_DAYS", default=90),
+    "KEY_PERSON_WINDOW_DAYS": env.int("LIFECYCLE_KEY_PERSON_WINDOW_DAYS", default=90),
+    "NO_CONTACT_DAYS": env.int("LIFECYCLE_NO_CONTACT_DAYS", default=60),
+    "OPEN_COMPLAINTS": 2,  # open complaints at as_of that raise `complaints`
+    "COMPLAINTS_PAST_SLA": 1,  # ... or this many open past their SLA
+    "HIGH_RISK_FLAG_COUNT": 3,  # this many flags make the risk high on their own
+    "CONTACT_VALUE_CLASSES": ["economic", "social"],  # who must be contacted (`no_contact`)
+    "TASK_DUE_DAYS": env.int("LIFECYCLE_TASK_DUE_DAYS", default=14),
+    # Accounts per chunk of the nightly step: short, so a redelivered chunk costs little.
+    "CHUNK_SIZE": env.int("LIFECYCLE_CHUNK_SIZE", default=50_000),
+}
+
+# DOMAIN.md §8 and §3: the KPI snapshot step (kpi.snapshots).
+KPI = {
+    # A branch's credited metrics go this share to its group root's region (same env variable).
+    "HQ_COORDINATION_SHARE": GROUPCRM["HQ_COORDINATION_SHARE"],
+    # What the backfill (demo, `kpi` command) computes: month-ends and recent days.
+    "BACKFILL_MONTHS": env.int("KPI_BACKFILL_MONTHS", default=12),
+    "BACKFILL_DAYS": env.int("KPI_BACKFILL_DAYS", default=30),
 }
 
 LOGGING = {
