@@ -1,7 +1,7 @@
 """Words for lifecycle numbers, in the reader's language: a flag's evidence ("revenue m1–m3 8,200
 vs 12,000 before: −32 %"), the playbook texts stored as English message ids, a notification's
-sentence from its parameters. Formats: /work/notes/l2_notification_params.md and the docstring of
-lifecycle/notify.py; an unknown key is shown as "key: value" rather than dropped."""
+sentence from its parameters (formats: the docstring of lifecycle/notify.py); an unknown key is
+shown as "key: value" rather than dropped."""
 
 from __future__ import annotations
 

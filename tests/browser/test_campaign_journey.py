@@ -11,10 +11,11 @@ from playwright.sync_api import expect
 
 from lifecycle.models import Campaign, CampaignCall
 from lifecycle.tests.campaigns.conftest import billed_accounts, org  # noqa: F401 - fixtures
+from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = "/work/notes/shots"
+SHOTS = str(ARTIFACTS)
 TEXT = {
     "zh-CN": {
         "nav_rm": "外呼活动",

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kpi.tests.k2.conftest import kpi  # noqa: F401 - the fixture
+from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +22,7 @@ TEXT = {
         "definition": "Accounts that joined in the period.",
     },
 }
-SHOTS = "/work/notes/shots"
+SHOTS = str(ARTIFACTS)
 
 
 def _login(page: Any, base: str, username: str) -> None:

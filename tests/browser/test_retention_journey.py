@@ -6,8 +6,6 @@ drills into a cell."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +17,6 @@ from lifecycle.tests.conftest import scene  # noqa: F401  (the lifecycle scenari
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/work/notes/shots")
 
 TEXT = {
     "zh-CN": {
@@ -74,11 +71,6 @@ def _painted(page: Any, canvas_id: str) -> tuple[int, int]:
     return painted, area
 
 
-def _keep(shot: Path, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, SHOTS / name)
-
-
 def _bill(world: Any, account: Any) -> None:
     ensure_catalogue()
     records = [
@@ -110,7 +102,7 @@ def test_retention_journey(live_server, open_page, scene, locale):  # type: igno
     first = page.locator("#desk tbody tr").first
     assert first.get_attribute("data-account") == scene.high.code
     assert text["evidence"] in first.inner_text()
-    _keep(w.shot("desk"), f"l2_desk_{lang}.png")
+    w.shot("desk")
 
     first.locator("a[href*='/lifecycle/tasks/']").click()
     page.wait_for_selector("#task-play")
@@ -127,7 +119,7 @@ def test_retention_journey(live_server, open_page, scene, locale):  # type: igno
     page.wait_for_selector("#task-outcome")
     assert text["closed"] in page.locator(".messages").inner_text()
     assert text["outcome"] in page.locator("#task-outcome").inner_text()
-    _keep(w.shot("task"), f"l2_task_{lang}.png")
+    w.shot("task")
     task = RetentionTask.objects.get(pk=scene.task.pk)
     assert task.status == "closed" and task.outcome == "retained"
     assert RetentionAction.objects.filter(task=task).count() == 1
@@ -143,7 +135,7 @@ def test_retention_journey(live_server, open_page, scene, locale):  # type: igno
     )
     assert stages[-1][1] == "D" and stages[-2][1] == "C" and stages[0][1] == "–", stages
     page.locator("#lifecycle-panel").scroll_into_view_if_needed()
-    _keep(w.shot("account"), f"l2_account_{lang}.png")
+    w.shot("account")
 
     # The regional manager: the migration matrix, then one of its cells.
     rm = open_page(f"migration-{lang}", locale)
@@ -151,7 +143,7 @@ def test_retention_journey(live_server, open_page, scene, locale):  # type: igno
     rm.page.click("nav.mainnav a[href='/lifecycle/overview/']")
     rm.page.wait_for_selector("#migration-matrix")
     assert text["overview"] in rm.page.locator("h1").inner_text()
-    _keep(rm.shot("matrix"), f"l2_matrix_{lang}.png")
+    rm.shot("matrix")
     rm.page.click("#migration-matrix td[data-from='C'][data-to='D'] a")
     rm.page.wait_for_selector("#drill")
     assert text["drill"] in rm.page.locator("h1").inner_text()
@@ -159,4 +151,4 @@ def test_retention_journey(live_server, open_page, scene, locale):  # type: igno
         "rows => rows.map(r => r.dataset.account)"
     )
     assert codes == [scene.high.code]
-    _keep(rm.shot("drill"), f"l2_drill_{lang}.png")
+    rm.shot("drill")
