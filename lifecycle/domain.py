@@ -403,3 +403,31 @@ def high_risk_since(previous: Previous | None, risk: str, as_of: dt.date) -> dt.
     if previous is not None and previous.high_risk_since is not None:
         return previous.high_risk_since
     return as_of
+
+
+# --- the retention desk's order --------------------------------------------------------------
+
+# Highest churn risk first, then the value class (DOMAIN.md §4.3: economic, social, clustered
+# SME, then none), then the largest revenue drop (revenue m4–m6 minus m1–m3, in cents).
+DESK_RISK_ORDER = ("high", "medium")  # anything else (low) ranks after them
+DESK_CLASS_ORDER = ("economic", "social", "clustered_sme")  # anything else ranks after them
+DESK_RISK_WEIGHT = 10**17
+DESK_CLASS_WEIGHT = 10**16
+DESK_DROP_LIMIT = 5 * 10**15  # drops are clamped to ±this many cents (CNY 50 trillion)
+
+
+def desk_key(
+    *, churn_risk: str, value_class: str | None, revenue_p3: Decimal, revenue_r3: Decimal
+) -> int:
+    """One integer that sorts like (risk rank, class rank, revenue drop descending): the nightly
+    job stores it per account, so the desk reads its pages in index order. Drops are compared in
+    whole cents, rounded like every other amount here."""
+    risk = DESK_RISK_ORDER.index(churn_risk) if churn_risk in DESK_RISK_ORDER else 2
+    klass = (
+        DESK_CLASS_ORDER.index(value_class)
+        if value_class in DESK_CLASS_ORDER
+        else len(DESK_CLASS_ORDER)
+    )
+    drop = to_cents(revenue_p3) - to_cents(revenue_r3)
+    drop = max(-DESK_DROP_LIMIT, min(DESK_DROP_LIMIT - 1, drop))
+    return risk * DESK_RISK_WEIGHT + klass * DESK_CLASS_WEIGHT + (DESK_DROP_LIMIT - 1 - drop)

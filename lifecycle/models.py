@@ -69,6 +69,12 @@ class AccountLifecycle(models.Model):
     products_m1 = models.PositiveIntegerField(_("products in m1"), default=0)
     products_m4 = models.PositiveIntegerField(_("products in m4"), default=0)
     first_revenue_on = models.DateField(_("first month with revenue"), null=True)
+    # The retention desk's order, fixed by the nightly run (lifecycle.domain.desk_key: churn risk,
+    # then value class, then the largest revenue drop); NULL when the account was not on the desk
+    # that night (no open flag, no open task), and only the night raises flags and opens tasks.
+    # An index walk in this order serves a region's or the province's desk page without sorting
+    # every flagged account.
+    desk_key = models.BigIntegerField(_("desk order"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lifecycle state")
@@ -76,6 +82,11 @@ class AccountLifecycle(models.Model):
         indexes = [
             models.Index(fields=["stage"], name="lc_state_stage"),
             models.Index(fields=["churn_risk"], name="lc_state_risk"),
+            models.Index(
+                fields=["desk_key"],
+                name="lc_state_desk_key",
+                condition=models.Q(desk_key__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -673,11 +673,81 @@ def send_emails(*, backend: str | None = None) -> int:
     return sent
 
 
+def _rank_case(column: str, order: tuple[str, ...], params: list[Any]) -> str:
+    params.extend(order)
+    whens = " ".join(f"WHEN %s THEN {i}" for i in range(len(order)))
+    return f"(CASE {column} {whens} ELSE {len(order)} END)"
+
+
+def refresh_desk_keys() -> int:
+    """Store every account's retention-desk order (`domain.desk_key`, the same integer) in one
+    UPDATE … FROM, writing only the keys that changed; NULL for an account that is not on the
+    desk (no open flag and no open task). The value class is the effective one (override, else
+    computed, else the fallback), read by segmentation's own annotation. Returns rows updated."""
+    from accounts.models import Account
+    from segmentation.selectors import annotate_scores
+
+    from .models import RetentionTask
+
+    classes = annotate_scores(Account.objects.filter(lifecycle__isnull=False)).values_list(
+        "id",
+        "value_class",  # type: ignore[misc]  # an annotation the stubs cannot see
+    )
+    class_sql, class_params = classes.query.sql_with_params()
+    integer = "bigint" if _pg() else "INTEGER"
+    drop = (
+        f"(CAST(ROUND(l.revenue_p3 * 100) AS {integer})"
+        f" - CAST(ROUND(l.revenue_r3 * 100) AS {integer}))"
+    )
+    limit = domain.DESK_DROP_LIMIT
+    # Placeholders in text order: the open status, the risk ranks, the class ranks, the class
+    # query's own parameters. The weights and the clamp are integers of ours, written inline.
+    params: list[Any] = [RetentionTask.Status.OPEN]
+    risk = _rank_case("l.churn_risk", domain.DESK_RISK_ORDER, params)
+    klass = _rank_case("c.value_class", domain.DESK_CLASS_ORDER, params)
+    params.extend(class_params)
+    sql = f"""
+        UPDATE lifecycle_accountlifecycle SET desk_key = k.new_key
+        FROM (
+            SELECT l.account_id AS account_id,
+                   CASE WHEN l.flag_count > 0 OR EXISTS (
+                            SELECT 1 FROM lifecycle_retentiontask t
+                            WHERE t.account_id = l.account_id AND t.status = %s)
+                        THEN {risk} * {domain.DESK_RISK_WEIGHT}
+                             + {klass} * {domain.DESK_CLASS_WEIGHT}
+                             + ({limit - 1} - (CASE WHEN {drop} < {-limit} THEN {-limit}
+                                                   WHEN {drop} > {limit - 1} THEN {limit - 1}
+                                                   ELSE {drop} END))
+                   END AS new_key
+            FROM lifecycle_accountlifecycle l
+            JOIN ({class_sql}) c ON c.id = l.account_id
+        ) k
+        WHERE lifecycle_accountlifecycle.account_id = k.account_id
+          AND {_distinct("lifecycle_accountlifecycle.desk_key", "k.new_key")}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _analyze() -> None:
+    """Fresh planner statistics for the tables the night rewrote, so the day's pages (the desk,
+    the overdue filter) are planned on today's numbers, not on whatever autovacuum last saw."""
+    if not _pg():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE lifecycle_accountlifecycle, lifecycle_churnflag, lifecycle_retentiontask"
+        )
+
+
 def finish(*, run_id: int, as_of: dt.date, email_backend: str | None = None) -> int:
     """After every chunk: the month's migration summary, notifications, e-mail; close the run."""
     refresh_stage_migration(as_of=as_of)
+    refresh_desk_keys()
     notified = create_notifications(as_of=as_of)
     send_emails(backend=email_backend)
+    _analyze()
     run = JobRun.objects.get(pk=run_id)
     JobRun.objects.filter(pk=run_id).update(
         status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(), rows=run.total

@@ -43,6 +43,7 @@ from segmentation.models import ValueClass
 from segmentation.selectors import annotate_scores
 
 from . import labels
+from .domain import DESK_CLASS_ORDER
 from .models import (
     AccountLifecycle,
     CampaignCall,
@@ -64,7 +65,7 @@ DRILL_PAGE_SIZE = 50
 DRILL_MAX_PAGES = 40
 CLEARED_RECENT_DAYS = 180
 
-_VALUE_CLASS_ORDER = ("economic", "social", "clustered_sme")
+_VALUE_CLASS_ORDER = DESK_CLASS_ORDER  # the nightly desk key ranks classes the same way
 
 
 def _is_hq(user: Any) -> bool:
@@ -126,9 +127,11 @@ def _open_tasks() -> QuerySet[RetentionTask]:
 
 def desk_queryset(*, user: Any, filters: DeskFilters, today: dt.date) -> QuerySet[Account]:
     """The visible flagged accounts (open flags, or an open task) in desk order."""
-    accounts = accounts_visible_to(user).filter(lifecycle__isnull=False)
+    # On the desk: keyed by the night (which raised every flag and opened every task), and still
+    # holding an open flag or an open task (a task closed today leaves at once).
+    accounts = accounts_visible_to(user).filter(lifecycle__desk_key__isnull=False)
     accounts = accounts.filter(
-        Q(lifecycle__flag_count__gt=0) | Q(id__in=_open_tasks().values("account_id"))
+        Q(lifecycle__flag_count__gt=0) | Exists(_open_tasks().filter(account_id=OuterRef("pk")))
     )
     if filters.risk:
         accounts = accounts.filter(lifecycle__churn_risk=filters.risk)
@@ -168,8 +171,15 @@ def desk_queryset(*, user: Any, filters: DeskFilters, today: dt.date) -> QuerySe
             output_field=IntegerField(),
         )
     )
+    # The nightly key first (an index walk serves a region's or the province's page), then the
+    # same order computed live: it breaks the key's rare ties and orders accounts the night has
+    # not keyed yet (after it: NULLS LAST).
     return accounts.select_related("owner", "region").order_by(
-        "risk_rank", "class_rank", F("revenue_drop").desc(), "code"
+        F("lifecycle__desk_key").asc(nulls_last=True),
+        "risk_rank",
+        "class_rank",
+        F("revenue_drop").desc(),
+        "code",
     )
 
 

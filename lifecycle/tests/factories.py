@@ -12,6 +12,7 @@ import factory
 
 from accounts.tests.factories import AccountFactory, UserFactory
 from core.models import Notification
+from lifecycle import domain
 from lifecycle.models import (
     AccountLifecycle,
     ChurnFlag,
@@ -47,6 +48,15 @@ class AccountLifecycleFactory(factory.django.DjangoModelFactory):
     products_m1 = 2
     products_m4 = 3
     first_revenue_on = dt.date(2023, 1, 1)
+    # As the night keys it (no value class known here: the class rank is "none" for all).
+    desk_key = factory.LazyAttribute(
+        lambda o: domain.desk_key(
+            churn_risk=o.churn_risk,
+            value_class=None,
+            revenue_p3=o.revenue_p3,
+            revenue_r3=o.revenue_r3,
+        )
+    )
 
 
 class StageChangeFactory(factory.django.DjangoModelFactory):
