@@ -195,7 +195,7 @@ def main() -> None:
             with connection.cursor() as cur:
                 cur.execute(f"SET LOCAL jit = {jit}")
             for label, part in (
-                ("per-account facts (temp table)", lambda: snapshots._build_facts(w)),
+                ("per-account facts (table)", lambda: snapshots._build_facts(w)),
                 ("metric sums per group key", lambda: snapshots._account_metrics(w, {})),
                 ("billed revenue", lambda: snapshots._revenue(w, {})),
                 ("tasks, complaints, visits", lambda: snapshots._uncredited(w, {})),

@@ -18,6 +18,8 @@ before it; `MAX(date || stage)` over ISO dates picks it in one aggregate without
 from __future__ import annotations
 
 import datetime as dt
+import io
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,10 +43,22 @@ from .sql import BRANCH_ROOTS_SQL, day_bounds
 
 SNAPSHOT = "kpi_metricsnapshot"
 # Per-account facts of one run, for the length of its transaction (kpi.snapshots.compute).
-FACTS = "kpi_tmp_account_facts"
+FACTS = "kpi_run_account_facts"
 PLACES = Decimal("0.0001")
 GroupKey = tuple[int, int | None, int]  # (region, root region of a branch or None, owner)
-Totals = dict[GroupKey, dict[tuple[str, str], m.Contribution]]
+# Per group key, one flat vector of sums: numerator at 2 × SLOT[(period, metric)], denominator
+# next to it (ints from the counts, Decimals from revenue; exact either way). Flat lists added
+# element-wise keep the few hundred thousand additions of a night cheap.
+Totals = dict[GroupKey, list[Any]]
+SLOT = {
+    (period, metric): i
+    for i, (period, metric) in enumerate((p, metric) for p in m.PERIODS for metric in m.METRICS)
+}
+SLOTS = 2 * len(SLOT)
+# The slots of the credited metrics (numerator and denominator), split between regions.
+CREDITED_SLOTS = frozenset(
+    j for (_, metric), i in SLOT.items() if metric in m.CREDITED_METRICS for j in (2 * i, 2 * i + 1)
+)
 
 DISTRIBUTION_BUCKETS = {
     Dimension.VALUE_CLASS: ("economic", "social", "clustered_sme", ""),
@@ -111,9 +125,12 @@ def _stage_of(column: str) -> str:
 
 
 def _add(totals: Totals, key: GroupKey, period: str, metric: str, num: Any, den: Any = 0) -> None:
-    slot = totals.setdefault(key, {})
-    part = m.Contribution(Decimal(num or 0), Decimal(den or 0))
-    slot[(period, metric)] = slot.get((period, metric), m.Contribution()) + part
+    vector = totals.get(key)
+    if vector is None:
+        vector = totals[key] = [0] * SLOTS
+    i = 2 * SLOT[(period, metric)]
+    vector[i] += num or 0
+    vector[i + 1] += den or 0
 
 
 # --- the statements ------------------------------------------------------------------------------
@@ -245,20 +262,33 @@ def _account_metrics(w: Windows, totals: Totals) -> None:
             "GROUP BY region_id, root_region_id, owner_id"
         )
         rows = cursor.fetchall()
+    # (column, slot) pairs: where each sum of the row goes in its group key's vector
+    targets: list[tuple[int, int]] = []
+    column = 3
+    for period in m.PERIODS:
+        for metric, cols in (
+            (m.CHURN_RATE, (0, 1)),
+            (m.HIGH_VALUE_CHURN_RATE, (2, 3)),
+            (m.NEW_ACCOUNTS, (4,)),
+        ):
+            for k, col in enumerate(cols):
+                targets.append((column + col, 2 * SLOT[(period, metric)] + k))
+        column += 5
+    for period in m.PERIODS:
+        for metric, cols in (
+            (m.ACCOUNTS_IN_GROWTH, (0,)),
+            (m.IT_PENETRATION, (1, 2)),
+            (m.KEY_PERSON_COVERAGE, (3, 4)),
+        ):
+            for k, col in enumerate(cols):
+                targets.append((column + col, 2 * SLOT[(period, metric)] + k))
     for row in rows:
         key: GroupKey = (row[0], row[1], row[2])
-        values = list(row[3:])
-        for period in m.PERIODS:
-            c_num, c_den, h_num, h_den, new = values[:5]
-            values = values[5:]
-            _add(totals, key, period, m.CHURN_RATE, c_num, c_den)
-            _add(totals, key, period, m.HIGH_VALUE_CHURN_RATE, h_num, h_den)
-            _add(totals, key, period, m.NEW_ACCOUNTS, new)
-        growth_n, pen_num, pen_den, kp_num, kp_den = values
-        for period in m.PERIODS:
-            _add(totals, key, period, m.ACCOUNTS_IN_GROWTH, growth_n)
-            _add(totals, key, period, m.IT_PENETRATION, pen_num, pen_den)
-            _add(totals, key, period, m.KEY_PERSON_COVERAGE, kp_num, kp_den)
+        vector = totals.get(key)
+        if vector is None:
+            vector = totals[key] = [0] * SLOTS
+        for col, slot in targets:
+            vector[slot] += row[col] or 0
 
 
 def _sum_b(condition: str) -> str:
@@ -283,11 +313,17 @@ def _revenue(w: Windows, totals: Totals) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [min(w.starts.values()), w.as_of])
         rows = cursor.fetchall()
+    slots = [2 * SLOT[(period, m.BILLED_REVENUE)] for period in m.PERIODS]
     for region, root, owner, period_on, amount in rows:
         month = period_on if isinstance(period_on, dt.date) else dt.date.fromisoformat(period_on)
-        for period in m.PERIODS:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        key = (region, root, owner)
+        vector = totals.get(key)
+        if vector is None:
+            vector = totals[key] = [0] * SLOTS
+        for period, slot in zip(m.PERIODS, slots, strict=True):
             if month >= w.starts[period]:
-                _add(totals, (region, root, owner), period, m.BILLED_REVENUE, Decimal(str(amount)))
+                vector[slot] += value
 
 
 def _dicts(rows: Iterable[Any]) -> Iterable[dict[str, Any]]:
@@ -409,39 +445,74 @@ def compute(as_of: dt.date) -> Computed:
 # --- from group keys to scopes -------------------------------------------------------------------
 
 
+def _plus(total: list[Any], vector: Sequence[Any]) -> list[Any]:
+    return list(map(operator.add, total, vector))
+
+
+def _ancestors(paths: dict[int, str]) -> dict[int, list[int]]:
+    """Per region, the regions whose subtree holds it: itself and each region whose path its own
+    path starts with (where its credited sums roll up to, as in `credit.roll_up`)."""
+    return {
+        region: [other for other, prefix in paths.items() if path.startswith(prefix)]
+        for region, path in paths.items()
+    }
+
+
+def _credited(totals: Totals, share: Decimal) -> dict[int, list[Any]]:
+    """Per region, the sum of what is credited to it (`credit.credit`, metric by metric): a
+    branch's credited slots go (1 − s) to its own region and s to its root's region, every other
+    slot stays whole with its own region. Sums first, then one split per (region, root): the
+    arithmetic is exact (Decimal), so the order does not change a digit."""
+    pairs: dict[tuple[int, int | None], list[Any]] = {}
+    for (region, root, _), vector in totals.items():
+        pair = (region, None if root == region else root)
+        total = pairs.get(pair)
+        pairs[pair] = vector[:] if total is None else _plus(total, vector)
+    out: dict[int, list[Any]] = {}
+    keep = credit.ONE - share
+    for (region, root), vector in pairs.items():
+        if root is None:
+            own = vector
+        else:
+            own = [v * keep if j in CREDITED_SLOTS else v for j, v in enumerate(vector)]
+            theirs = [v * share if j in CREDITED_SLOTS else 0 for j, v in enumerate(vector)]
+            out[root] = theirs if root not in out else _plus(out[root], theirs)
+        out[region] = own if region not in out else _plus(out[region], own)
+    return out
+
+
+def _results(vector: Sequence[Any], account_managers: int) -> Iterable[tuple[str, str, m.Result]]:
+    for (period, metric), i in SLOT.items():
+        total = m.Contribution(Decimal(vector[2 * i]), Decimal(vector[2 * i + 1]))
+        yield period, metric, m.evaluate(metric, total, account_managers=account_managers)
+
+
 def scope_rows(
     totals: Totals,
     paths: dict[int, str],
     managers: dict[int, int],
     share: Decimal,
 ) -> dict[credit.ScopeKey, m.Result]:
-    """Region roll-ups (credited) and account-manager sums from the group-key totals."""
+    """Region roll-ups (credited) and account-manager sums from the group-key totals: the same
+    as `credit.credit` then `credit.roll_up` per metric, and the sum over each manager's keys."""
     rows: dict[credit.ScopeKey, m.Result] = {}
     am_totals = credit.roll_up_counts(managers, paths)
-    by_owner: dict[int, dict[tuple[str, str], m.Contribution]] = defaultdict(dict)
-    for (_, _, owner), parts in totals.items():
-        slot = by_owner[owner]
-        for pm, part in parts.items():
-            slot[pm] = slot.get(pm, m.Contribution()) + part
-    for period in m.PERIODS:
-        for metric in m.METRICS:
-            credited = metric in m.CREDITED_METRICS
-            per_region = credit.credit(
-                (
-                    (region, root if credited else None, parts[(period, metric)])
-                    for (region, root, _), parts in totals.items()
-                    if (period, metric) in parts
-                ),
-                share,
-            )
-            for region, total in credit.roll_up(per_region, paths).items():
-                rows[(period, metric, "region", region)] = m.evaluate(
-                    metric, total, account_managers=am_totals.get(region, 0)
-                )
-            for owner, parts in by_owner.items():
-                rows[(period, metric, "user", owner)] = m.evaluate(
-                    metric, parts.get((period, metric), m.Contribution()), account_managers=1
-                )
+    zero = [0] * SLOTS
+    rolled: dict[int, list[Any]] = dict.fromkeys(paths, zero)
+    ancestors = _ancestors(paths)
+    for region, vector in _credited(totals, share).items():
+        for above in ancestors.get(region, ()):  # a region outside the tree counts nowhere
+            rolled[above] = _plus(rolled[above], vector)
+    for region, vector in rolled.items():
+        for period, metric, result in _results(vector, am_totals.get(region, 0)):
+            rows[(period, metric, "region", region)] = result
+    by_owner: dict[int, list[Any]] = {}
+    for (_, _, owner), vector in totals.items():
+        total = by_owner.get(owner)
+        by_owner[owner] = vector[:] if total is None else _plus(total, vector)
+    for owner, vector in by_owner.items():
+        for period, metric, result in _results(vector, 1):
+            rows[(period, metric, "user", owner)] = result
     return rows
 
 
@@ -449,10 +520,19 @@ def _q(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(PLACES)
 
 
+_UPSERT_SET = (
+    "DO UPDATE SET numerator = excluded.numerator, denominator = excluded.denominator, "
+    "value = excluded.value"
+)
+
+
 def _upsert(as_of: dt.date, rows: dict[credit.ScopeKey, m.Result], scope: str) -> int:
     column = "region_id" if scope == "region" else "user_id"
     other = "user_id" if scope == "region" else "region_id"
     items = [(k, r) for k, r in rows.items() if k[2] == scope]
+    if connection.vendor == "postgresql":
+        _upsert_copy(as_of, items, column, other)
+        return len(items)
     batch = 1000
     with connection.cursor() as cursor:
         for i in range(0, len(items), batch):
@@ -473,11 +553,54 @@ def _upsert(as_of: dt.date, rows: dict[credit.ScopeKey, m.Result], scope: str) -
                 f"INSERT INTO {SNAPSHOT} (as_of, period, metric, {column}, {other}, numerator, "
                 f"denominator, value) VALUES {values} "
                 f"ON CONFLICT (as_of, period, metric, {column}) WHERE {column} IS NOT NULL "
-                "DO UPDATE SET numerator = excluded.numerator, "
-                "denominator = excluded.denominator, value = excluded.value",
+                + _UPSERT_SET,
                 params,
             )
     return len(items)
+
+
+def _text(value: Decimal | None) -> str:
+    return "\\N" if value is None else str(value.quantize(PLACES))
+
+
+def _upsert_copy(
+    as_of: dt.date, items: list[tuple[credit.ScopeKey, m.Result]], column: str, other: str
+) -> None:
+    """PostgreSQL: COPY the rows into a scratch table, then one INSERT … SELECT … ON CONFLICT
+    that leaves a row alone when its values did not change (a re-run of the night writes
+    nothing)."""
+    # In (period, metric, scope) order: the new rows of one metric sit together on disk, which is
+    # how the league table reads them (every account manager's value of each scheme metric).
+    items = sorted(items, key=lambda item: (item[0][0], item[0][1], item[0][3]))
+    buffer = io.StringIO()
+    buffer.writelines(
+        f"{period}\t{metric}\t{scope_id}\t{_text(r.numerator)}\t{_text(r.denominator)}\t"
+        f"{_text(r.value)}\n"
+        for (period, metric, _, scope_id), r in items
+    )
+    buffer.seek(0)
+    scratch = "kpi_tmp_snapshot_rows"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} (period text, metric text, "
+            "scope_id bigint, numerator numeric, denominator numeric, value numeric) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {scratch}")
+        cursor.copy_expert(
+            f"COPY {scratch} (period, metric, scope_id, numerator, denominator, value) FROM STDIN",
+            buffer,
+        )
+        cursor.execute(
+            f"INSERT INTO {SNAPSHOT} AS s (as_of, period, metric, {column}, {other}, numerator, "
+            f"denominator, value) SELECT %s, period, metric, scope_id, NULL, numerator, "
+            f"denominator, value FROM {scratch} "
+            f"ON CONFLICT (as_of, period, metric, {column}) WHERE {column} IS NOT NULL "
+            + _UPSERT_SET
+            + " WHERE (s.numerator, s.denominator, s.value) IS DISTINCT FROM "
+            "(excluded.numerator, excluded.denominator, excluded.value)",
+            [as_of],
+        )
 
 
 def _distributions(
@@ -521,12 +644,21 @@ def snapshot(as_of: dt.date) -> int:
         rows = scope_rows(computed.totals, paths, managers, coordination_share())
         written = _upsert(as_of, rows, "region") + _upsert(as_of, rows, "user")
         with connection.cursor() as cursor:
-            # A portfolio emptied since an earlier run of this night has no row any more.
-            cursor.execute(
-                f"DELETE FROM {SNAPSHOT} WHERE as_of = %s AND user_id IS NOT NULL AND user_id "
-                "NOT IN (SELECT DISTINCT owner_id FROM accounts_account)",
-                [as_of],
-            )
+            # A portfolio emptied since an earlier run of this night has no row any more (the
+            # owners with a row are exactly the owners of accounts: every account has a key).
+            owners = sorted({owner for _, _, owner in computed.totals})
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"DELETE FROM {SNAPSHOT} WHERE as_of = %s AND user_id IS NOT NULL "
+                    "AND NOT (user_id = ANY(%s))",
+                    [as_of, owners],
+                )
+            else:
+                cursor.execute(
+                    f"DELETE FROM {SNAPSHOT} WHERE as_of = %s AND user_id IS NOT NULL AND user_id "
+                    "NOT IN (SELECT DISTINCT owner_id FROM accounts_account)",
+                    [as_of],
+                )
         written += _distributions(as_of, paths, computed.distribution)
     return written
 
