@@ -518,15 +518,29 @@ def _subtree_ids(region: Region) -> list[int]:
     return cached
 
 
-def stage_distribution(*, user: Any, region: Region | None) -> list[dict[str, Any]]:
-    states = AccountLifecycle.objects.all()
-    if region is not None:
-        states = states.filter(account__region_id__in=_subtree_ids(region))
-    if not _is_hq(user) and region is None:
-        states = states.filter(account__in=accounts_visible_to(user))
-    counts = {
-        row["stage"]: row["n"] for row in states.values("stage").annotate(n=Count("pk")).order_by()
-    }
+def stage_distribution(
+    *, user: Any, region: Region | None, matrix: MigrationMatrix | None = None
+) -> list[dict[str, Any]]:
+    """Accounts per stage in the region's subtree. With a month's migration matrix: its column
+    totals, i.e. the stages at the end of that month (for the current month, as of the latest
+    night), read from the nightly summary instead of counting every account again; without
+    one (no night has run yet): counted from the current states."""
+    if matrix is not None and matrix.month_on is not None and matrix.total:
+        counts: dict[str | None, int] = {}
+        for row in matrix.rows:
+            for cell in row["cells"]:
+                counts[cell["to"]] = counts.get(cell["to"], 0) + cell["accounts"]
+        counts = {stage: n for stage, n in counts.items() if n}
+    else:
+        states = AccountLifecycle.objects.all()
+        if region is not None:
+            states = states.filter(account__region_id__in=_subtree_ids(region))
+        if not _is_hq(user) and region is None:
+            states = states.filter(account__in=accounts_visible_to(user))
+        counts = {
+            row["stage"]: row["n"]
+            for row in states.values("stage").annotate(n=Count("pk")).order_by()
+        }
     total = sum(counts.values()) or 1
     return [
         {

@@ -272,7 +272,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             "regions": regions_visible_to(request.user).order_by("path")[:300],
             "months": months,
             "month_on": month_on,
-            "distribution": selectors.stage_distribution(user=request.user, region=region),
+            "distribution": selectors.stage_distribution(
+                user=request.user, region=region, matrix=matrix
+            ),
             "matrix": matrix,
             "stage_labels": labels.STAGE_LABELS,
             "overdue": selectors.overdue_tasks(

@@ -382,3 +382,21 @@ def test_mark_read_and_all_read(scene):  # type: ignore[no-untyped-def]
     theirs.refresh_from_db()
     assert other.read_at is not None and theirs.read_at is None
     assert "badge" not in client.get(reverse("notifications_badge")).content.decode()
+
+
+def test_stage_distribution_reads_the_matrix_and_matches_a_live_count(scene):  # type: ignore[no-untyped-def]
+    from lifecycle import nightly, selectors
+    from lifecycle.models import AccountLifecycle
+
+    # The summary as the night writes it for the scene's states (replacing the factory cells).
+    nightly.refresh_stage_migration(as_of=dt.date(2026, 10, 15))
+    region = scene.world.city_a
+    matrix = selectors.migration_matrix(region=region, month_on=dt.date(2026, 10, 1))
+    from_matrix = selectors.stage_distribution(user=scene.world.rm_a, region=region, matrix=matrix)
+    live = selectors.stage_distribution(user=scene.world.rm_a, region=region)
+    assert from_matrix == live
+    counted = AccountLifecycle.objects.filter(account__region__path__startswith=region.path)
+    assert sum(d["accounts"] for d in from_matrix) == counted.exclude(stage=None).count() == 3
+    # The matrix is what the page shows, under the month it is for.
+    html = login(scene.world.rm_a).get(reverse("lifecycle:overview")).content.decode()
+    assert "2026-10" in html.split('id="stage-distribution"')[1].split("</h2>")[0]
