@@ -281,6 +281,12 @@ class RetentionTask(models.Model):
         indexes = [
             models.Index(fields=["owner", "status", "due_on"], name="lc_task_owner_status_due"),
             models.Index(fields=["status", "due_on"], name="lc_task_status_due"),
+            # The overdue lists (managers' overview, home pages) read open tasks in due order.
+            models.Index(
+                fields=["due_on", "id"],
+                name="lc_task_open_due",
+                condition=models.Q(status="open"),
+            ),
         ]
 
     def __str__(self) -> str:
