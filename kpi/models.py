@@ -179,6 +179,7 @@ class MetricSnapshot(models.Model):
         related_name="+",
         null=True,
         db_constraint=False,
+        db_index=False,  # kpi_snapshot_region leads with it
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -187,6 +188,7 @@ class MetricSnapshot(models.Model):
         related_name="+",
         null=True,
         db_constraint=False,
+        db_index=False,  # kpi_snapshot_user leads with it
     )
     numerator = models.DecimalField(_("numerator"), max_digits=18, decimal_places=4)
     denominator = models.DecimalField(_("denominator"), max_digits=18, decimal_places=4, null=True)
@@ -196,14 +198,10 @@ class MetricSnapshot(models.Model):
         verbose_name = _("metric snapshot")
         verbose_name_plural = _("metric snapshots")
         constraints = [
-            models.UniqueConstraint(
-                fields=["as_of", "period", "metric", "region", "user"],
-                name="kpi_snapshot_unique",
-                nulls_distinct=False,
-            ),
-            # The upsert targets of the nightly step (kpi.snapshots), one per scope: partial
-            # unique indexes work as ON CONFLICT targets on SQLite and PostgreSQL alike, where
-            # the NULLS NOT DISTINCT constraint above does not exist on SQLite.
+            # One row per (night, period, metric, scope): a partial unique key per scope (the
+            # check below makes the scope exactly one of them). They are the nightly upsert's
+            # ON CONFLICT targets on SQLite and PostgreSQL alike; a five-column NULLS NOT
+            # DISTINCT key would add a third unique index to every insert for nothing.
             models.UniqueConstraint(
                 fields=["as_of", "period", "metric", "region"],
                 condition=models.Q(region__isnull=False),
