@@ -6,26 +6,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('kpi', '0002_snapshot_upsert_keys_distribution'),
-        ('org', '0001_initial'),
+        ("kpi", "0002_snapshot_upsert_keys_distribution"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='metricsnapshot',
-            name='kpi_snapshot_unique',
+            model_name="metricsnapshot",
+            name="kpi_snapshot_unique",
         ),
         migrations.AlterField(
-            model_name='metricsnapshot',
-            name='region',
-            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.region', verbose_name='region'),
+            model_name="metricsnapshot",
+            name="region",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="org.region",
+                verbose_name="region",
+            ),
         ),
         migrations.AlterField(
-            model_name='metricsnapshot',
-            name='user',
-            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='account manager'),
+            model_name="metricsnapshot",
+            name="user",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="account manager",
+            ),
         ),
     ]
