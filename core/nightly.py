@@ -41,12 +41,20 @@ STEPS: tuple[NightlyStep, ...] = (
         run="lifecycle.nightly.lifecycle_run",
         label=_("lifecycle stages, churn flags and retention tasks"),
     ),
-    # kpi stays last: it snapshots what the steps before it computed (lifecycle goes before it).
+    # kpi after the steps it snapshots (segmentation, lifecycle); only its rankings follow it.
     NightlyStep(
         "kpi",
         task="kpi.snapshot",
         run="kpi.runs.snapshot_run",
         label=_("KPI snapshots per region and account manager"),
+    ),
+    # After the snapshots: every region's league table of account managers for the quarter and
+    # the year, ranked and cached before the morning (the dashboards' one costly query).
+    NightlyStep(
+        "kpi_rankings",
+        task="kpi.rankings",
+        run="kpi.warm.rankings_warm_run",
+        label=_("KPI league tables ranked ahead of the morning"),
     ),
 )
 

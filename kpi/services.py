@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -18,6 +19,18 @@ from org.models import User
 
 from . import domain
 from .models import Direction, KpiScheme, KpiTarget, Metric, SchemeMetric, ScoringRule
+
+
+def _rerank_after_commit(actor: User) -> None:
+    """A scheme or target edit changes every league table's cache key: rank them again in the
+    background once the edit is committed, so the next manager to open a dashboard does not pay
+    for the ranking (kpi.rankings, the same task the nightly chain runs)."""
+    from .tasks import rankings
+
+    as_of = timezone.localdate().isoformat()
+    transaction.on_commit(
+        lambda: rankings.delay(as_of=as_of, triggered_by=f"edit by {actor.username}"[:150])
+    )
 
 
 def can_manage_schemes(user: Any) -> bool:
@@ -125,6 +138,7 @@ def scheme_save(
         row.cap_percent = rule.cap_percent
         row._history_user = actor  # type: ignore[attr-defined]
         row.save()
+    _rerank_after_commit(actor)
     return scheme
 
 
@@ -288,6 +302,8 @@ def targets_set(*, actor: User, scheme: KpiScheme, entries: Sequence[TargetEntry
         bulk_update_with_history(
             updates, KpiTarget, ["realistic", "stretch"], batch_size=1000, default_user=actor
         )
+    if creates or updates:
+        _rerank_after_commit(actor)
     return len(creates) + len(updates)
 
 
@@ -316,4 +332,6 @@ def targets_clear(
         row._history_user = actor  # type: ignore[attr-defined]
         row.delete()
         deleted += 1
+    if deleted:
+        _rerank_after_commit(actor)
     return deleted

@@ -1,4 +1,4 @@
-"""Celery interface of the KPI snapshot step: ISO dates in, one run call each."""
+"""Celery interface of the KPI nightly steps: ISO dates in, one run call each."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from celery import shared_task
 from django.db import OperationalError
 
-from . import runs
+from . import runs, warm
 
 
 @shared_task(
@@ -29,3 +29,12 @@ def backfill(*, as_of: str, dates: list[str] | None = None, triggered_by: str = 
         as_of=dt.date.fromisoformat(as_of), dates=days, triggered_by=triggered_by
     )
     return run.rows
+
+
+@shared_task(name="kpi.rankings", acks_late=True)
+def rankings(*, as_of: str, triggered_by: str = "") -> int:
+    """The nightly step after the snapshots (and after a scheme or target edit): rank and cache
+    every region's league table, so no manager waits for it. Idempotent: it recomputes a cache."""
+    return warm.rankings_warm_run(
+        as_of=dt.date.fromisoformat(as_of), triggered_by=triggered_by
+    ).rows

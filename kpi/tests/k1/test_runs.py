@@ -27,9 +27,10 @@ def test_backfill_dates_are_month_ends_and_the_last_30_days() -> None:
     assert days == sorted(set(days))
 
 
-def test_the_kpi_step_runs_last_in_the_nightly_chain() -> None:
+def test_the_kpi_step_runs_after_every_step_it_snapshots() -> None:
     names = [step.name for step in nightly.STEPS]
-    assert names[-1] == "kpi"
+    assert names.index("kpi") > max(names.index("segmentation"), names.index("lifecycle"))
+    assert names[names.index("kpi") + 1 :] == ["kpi_rankings"]  # only its league tables follow
     assert nightly.steps(["kpi"])[0].run == "kpi.runs.snapshot_run"
 
 

@@ -202,3 +202,36 @@ def test_rankings_warm_run_ranks_every_region_ahead(kpi):
     assert run.status == "succeeded"
     # four regions (province, two cities, a district) × the quarter and the year
     assert run.rows == 8
+
+
+def test_rankings_run_every_night_after_the_snapshots():  # type: ignore[no-untyped-def]
+    from core import nightly
+
+    names = [step.name for step in nightly.steps()]
+    assert names.index("kpi_rankings") == names.index("kpi") + 1
+    step = nightly.steps(["kpi_rankings"])[0]
+    assert (step.task, step.run) == ("kpi.rankings", "kpi.warm.rankings_warm_run")
+
+
+def test_a_target_edit_reranks_every_region_after_commit(
+    kpi, django_capture_on_commit_callbacks, monkeypatch
+):  # type: ignore[no-untyped-def]
+    import datetime as dt
+    from decimal import Decimal
+
+    from core.models import JobRun
+    from kpi import services
+
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: dt.date(2026, 8, 20))
+    entry = services.TargetEntry(
+        "visits_per_am", "Q3", Decimal("30"), Decimal("40"), user_id=kpi.world.am_b.pk
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.targets_set(actor=kpi.world.hq, scheme=kpi.scheme, entries=[entry])
+    assert len(callbacks) == 1
+    run = JobRun.objects.get(job="kpi.rankings")
+    assert (run.status, run.rows, run.triggered_by) == ("succeeded", 8, "edit by hq")
+    # Nothing changed: nothing to rank again.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.targets_set(actor=kpi.world.hq, scheme=kpi.scheme, entries=[entry])
+    assert callbacks == []
