@@ -184,45 +184,57 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-@crm_staff_required
-@require_POST
-def task_action(request: HttpRequest, pk: int) -> HttpResponse:
+def _task_post(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form_class: Any,
+    prefix: str,
+    service: Any,
+    done: str,
+) -> HttpResponse:
+    """A form posted on the task page (an action, the close): validate, call the service, and
+    either go back to the task or show the page again with the form's errors (400)."""
     actor = request_user(request)
     task = selectors.task_get(user=actor, pk=pk)
     if not services.can_act_on_task(actor, task):
         raise PermissionDenied
-    form = RetentionActionForm(request.POST, auto_id="action_%s")
+    form = form_class(request.POST, auto_id=f"{prefix}_%s")
     if form.is_valid():
         try:
-            services.retention_action_record(actor=actor, task_id=task.pk, **form.cleaned_data)
+            service(actor=actor, task_id=task.pk, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("The action was recorded."))
+            messages.success(request, done)
             return redirect("lifecycle:task", pk=task.pk)
-    return render(
-        request, "lifecycle/task.html", _task_context(request, task, action_form=form), status=400
+    context = _task_context(request, task, **{f"{prefix}_form": form})
+    return render(request, "lifecycle/task.html", context, status=400)
+
+
+@crm_staff_required
+@require_POST
+def task_action(request: HttpRequest, pk: int) -> HttpResponse:
+    return _task_post(
+        request,
+        pk,
+        form_class=RetentionActionForm,
+        prefix="action",
+        service=services.retention_action_record,
+        done=_("The action was recorded."),
     )
 
 
 @crm_staff_required
 @require_POST
 def task_close(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = request_user(request)
-    task = selectors.task_get(user=actor, pk=pk)
-    if not services.can_act_on_task(actor, task):
-        raise PermissionDenied
-    form = RetentionCloseForm(request.POST, auto_id="close_%s")
-    if form.is_valid():
-        try:
-            services.retention_task_close(actor=actor, task_id=task.pk, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("The task was closed."))
-            return redirect("lifecycle:task", pk=task.pk)
-    return render(
-        request, "lifecycle/task.html", _task_context(request, task, close_form=form), status=400
+    return _task_post(
+        request,
+        pk,
+        form_class=RetentionCloseForm,
+        prefix="close",
+        service=services.retention_task_close,
+        done=_("The task was closed."),
     )
 
 
