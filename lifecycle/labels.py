@@ -128,6 +128,7 @@ def flag_view(code: str, evidence: Mapping[str, Any] | None, **extra: Any) -> di
     return {
         "code": code,
         "label": FLAG_LABELS.get(code, code),
+        "evidence": dict(evidence or {}),
         "evidence_text": evidence_text(code, evidence),
         **extra,
     }

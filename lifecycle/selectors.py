@@ -308,28 +308,49 @@ def task_history(*, task: RetentionTask) -> list[Any]:
 
 
 def task_flags(task: RetentionTask) -> list[dict[str, Any]]:
-    """The flags the task was opened with, in words. The nightly step stores their codes; the
-    evidence is that of the account's flag of each code raised on or before the episode's first
-    night (one query), so the page shows the numbers that opened the task."""
-    items = [i if isinstance(i, dict) else {"code": str(i)} for i in (task.flags or [])]
-    bare = [str(i.get("code", "")) for i in items if "evidence" not in i]
-    found: dict[str, ChurnFlag] = {}
-    if bare:
+    """The flags the task was opened with, in words (see `tasks_flags`)."""
+    return tasks_flags([task])[task.pk]
+
+
+def tasks_flags(tasks: Sequence[RetentionTask]) -> dict[int, list[dict[str, Any]]]:
+    """Per task, the flags it was opened with, in words. The nightly step stores their codes;
+    the evidence is that of the account's flag of each code raised on or before the episode's
+    first night, so the page and the API show the numbers that opened the task. One query for
+    all the tasks of a page."""
+    items = {
+        t.pk: [i if isinstance(i, dict) else {"code": str(i)} for i in (t.flags or [])]
+        for t in tasks
+    }
+    bare = {
+        t.pk: {str(i.get("code", "")) for i in items[t.pk] if "evidence" not in i} for t in tasks
+    }
+    found: dict[tuple[int, str], ChurnFlag] = {}
+    wanted = [t for t in tasks if bare[t.pk]]
+    if wanted:
+        codes = set().union(*(bare[t.pk] for t in wanted))
+        episodes = {t.account_id: t.episode_on for t in wanted}
         for raised_flag in ChurnFlag.objects.filter(
-            account_id=task.account_id, code__in=bare, raised_on__lte=task.episode_on
-        ).order_by("code", "raised_on"):
-            found[raised_flag.code] = raised_flag  # the latest raised on or before the episode wins
-    out = []
-    for item in items:
-        code = str(item.get("code", ""))
-        flag: ChurnFlag | None = found.get(code)
-        evidence: Any = (
-            item.get("evidence") if "evidence" in item else (flag.evidence if flag else {})
-        )
-        raised = labels.parse_date(item.get("raised_on")) or (flag.raised_on if flag else None)
-        out.append(
-            labels.flag_view(code, evidence if isinstance(evidence, dict) else {}, raised_on=raised)
-        )
+            account_id__in=list(episodes), code__in=sorted(codes)
+        ).order_by("account_id", "code", "raised_on"):
+            if raised_flag.raised_on <= episodes[raised_flag.account_id]:
+                # the latest raised on or before the episode wins
+                found[(raised_flag.account_id, raised_flag.code)] = raised_flag
+    out: dict[int, list[dict[str, Any]]] = {}
+    for task in tasks:
+        views = []
+        for item in items[task.pk]:
+            code = str(item.get("code", ""))
+            flag: ChurnFlag | None = found.get((task.account_id, code))
+            evidence: Any = (
+                item.get("evidence") if "evidence" in item else (flag.evidence if flag else {})
+            )
+            raised = labels.parse_date(item.get("raised_on")) or (flag.raised_on if flag else None)
+            views.append(
+                labels.flag_view(
+                    code, evidence if isinstance(evidence, dict) else {}, raised_on=raised
+                )
+            )
+        out[task.pk] = views
     return out
 
 

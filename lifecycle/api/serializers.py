@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from core.api.serializers import StrictInputSerializer
 
-from .. import labels
+from .. import labels, selectors
 from ..models import ChurnRisk, FlagCode, RetentionTask, Stage
 
 
@@ -95,19 +95,10 @@ class RetentionTaskOutput(serializers.Serializer):
 
     @extend_schema_field(TaskFlagOutput(many=True))
     def get_flags(self, task: RetentionTask) -> list[dict[str, Any]]:
-        out = []
-        for item in task.flags or []:
-            item = item if isinstance(item, dict) else {"code": str(item)}
-            code = str(item.get("code", ""))
-            evidence = item.get("evidence") or {}
-            out.append(
-                {
-                    "code": code,
-                    "raised_on": labels.parse_date(item.get("raised_on")),
-                    "evidence": evidence,
-                    "evidence_text": labels.evidence_text(code, evidence),
-                }
-            )
+        # The page's flags in one query (the view puts them in the context), else this task's.
+        by_task = self.context.get("flags") or selectors.tasks_flags([task])
+        keys = ("code", "raised_on", "evidence", "evidence_text")
+        out = [{k: flag.get(k) for k in keys} for flag in by_task.get(task.pk, [])]
         return TaskFlagOutput(out, many=True).data  # type: ignore[return-value]
 
     def get_overdue(self, task: RetentionTask) -> bool:

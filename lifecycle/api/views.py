@@ -116,7 +116,8 @@ class RetentionTaskListApi(GenericAPIView):
         )
         self.paginator.ordering = ("-id",)  # type: ignore[union-attr]
         page = self.paginate_queryset(queryset)
-        data = RetentionTaskOutput(page, many=True, context=_task_context()).data
+        context = {**_task_context(), "flags": selectors.tasks_flags(page or [])}
+        data = RetentionTaskOutput(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
 

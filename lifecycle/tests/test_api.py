@@ -140,3 +140,20 @@ def test_openapi_schema_has_no_warnings_for_lifecycle(capsys):  # type: ignore[n
     err = capsys.readouterr().err
     ours = [line for line in err.splitlines() if "lifecycle/api" in line]
     assert ours == []
+
+
+def test_task_flags_carry_the_evidence_that_opened_the_task(
+    scene, api, django_assert_max_num_queries
+):  # type: ignore[no-untyped-def]
+    # The night stores bare codes on the task; the API shows the account's flag of each code
+    # raised on or before the episode, with its evidence in words, one query for the page.
+    scene.task.flags = ["revenue_drop"]
+    scene.task.save()
+    client = api(scene.world.am_a)
+    with django_assert_max_num_queries(6):
+        listed = client.get("/api/v1/retention-tasks/?status=open").json()["results"]
+    [flag] = next(t for t in listed if t["id"] == scene.task.pk)["flags"]
+    assert flag["code"] == "revenue_drop" and flag["raised_on"] is not None
+    assert flag["evidence"] and "8,200" in flag["evidence_text"]
+    detail = client.get(f"/api/v1/retention-tasks/{scene.task.pk}/").json()
+    assert detail["flags"] == [flag]
