@@ -22,6 +22,7 @@ import io
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -297,7 +298,9 @@ def _sum_b(condition: str) -> str:
 
 def _revenue(w: Windows, totals: Totals) -> None:
     """Billed revenue of the months in each period: one pass over the year's bill lines, summed
-    per group key and month (one numeric sum per line), split into periods here."""
+    per group key and month (one numeric sum per line), split into periods here. The group key
+    comes from the accounts and their branch roots, not from the facts table, so this part can
+    run on its own connection beside the facts (`compute`)."""
     lines = "SELECT account_id, period_on, amount FROM billing_billline"
     if connection.vendor == "sqlite":
         # SQLite groups the joined lines in a B-tree: fewer rows when summed per account first
@@ -305,10 +308,11 @@ def _revenue(w: Windows, totals: Totals) -> None:
         lines = "SELECT account_id, period_on, SUM(amount) AS amount FROM billing_billline"
     group = " GROUP BY account_id, period_on" if connection.vendor == "sqlite" else ""
     sql = (
-        "SELECT f.region_id, f.root_region_id, f.owner_id, bl.period_on, SUM(bl.amount) "
+        "SELECT a.region_id, b.root_region_id, a.owner_id, bl.period_on, SUM(bl.amount) "
         f"FROM ({lines} WHERE period_on >= %s AND period_on <= %s{group}) bl "
-        f"JOIN {FACTS} f ON f.account_id = bl.account_id "
-        "GROUP BY f.region_id, f.root_region_id, f.owner_id, bl.period_on"
+        "JOIN accounts_account a ON a.id = bl.account_id "
+        f"LEFT JOIN ({BRANCH_ROOTS_SQL}) b ON b.account_id = a.id "
+        "GROUP BY a.region_id, b.root_region_id, a.owner_id, bl.period_on"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [min(w.starts.values()), w.as_of])
@@ -419,26 +423,62 @@ class Computed:
     distribution: list[tuple[int, str, str, str, int]]
 
 
-def compute(as_of: dt.date) -> Computed:
+def _side_parts(w: Windows) -> Totals:
+    """Revenue, retention tasks, complaints and visits: they read committed tables only (not the
+    facts table), so `compute` may run them on a second connection while the facts are built."""
+    totals: Totals = {}
+    _revenue(w, totals)
+    _uncredited(w, totals)
+    return totals
+
+
+def _side_parts_on_own_connection(w: Windows) -> Totals:
+    """`_side_parts` in a worker thread: Django gives the thread its own connection, closed here."""
+    try:
+        with transaction.atomic():
+            _tune_session()
+            return _side_parts(w)
+    finally:
+        connection.close()
+
+
+def _merge(totals: Totals, other: Totals) -> None:
+    for key, vector in other.items():
+        total = totals.get(key)
+        totals[key] = vector if total is None else _plus(total, vector)
+
+
+def compute(as_of: dt.date, *, parallel: bool = False) -> Computed:
     """Every group key's contributions and the distribution counts of `as_of`. Run it inside a
-    transaction (the facts table lives for the transaction's connection)."""
+    transaction (the facts table lives for the transaction's connection).
+
+    With `parallel` (PostgreSQL, outside any caller's transaction: `snapshot` decides) the side
+    parts run on a second connection in a thread while this one builds and sums the facts: two
+    backends on two cores, about 10 s off the critical path at 1M accounts (bench/results/kpi.md).
+    Each statement reads committed data, as every statement of the sequential path does (READ
+    COMMITTED), so the results are the same; a test proves it on PostgreSQL."""
     w = windows(as_of)
     totals: Totals = {}
-    _tune_session()
-    _build_facts(w)
+    pool = ThreadPoolExecutor(max_workers=1) if parallel else None
+    side = pool.submit(_side_parts_on_own_connection, w) if pool is not None else None
     try:
-        _account_metrics(w, totals)
-        _revenue(w, totals)
-        _uncredited(w, totals)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT region_id, value_class, stage, churn_risk, COUNT(*) "
-                f"FROM {FACTS} GROUP BY region_id, value_class, stage, churn_risk"
-            )
-            distribution = [tuple(row) for row in cursor.fetchall()]
+        _tune_session()
+        _build_facts(w)
+        try:
+            _account_metrics(w, totals)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT region_id, value_class, stage, churn_risk, COUNT(*) "
+                    f"FROM {FACTS} GROUP BY region_id, value_class, stage, churn_risk"
+                )
+                distribution = [tuple(row) for row in cursor.fetchall()]
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
+        _merge(totals, side.result() if side is not None else _side_parts(w))
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
+        if pool is not None:
+            pool.shutdown(wait=True)
     return Computed(w, totals, distribution)  # type: ignore[arg-type]
 
 
@@ -639,8 +679,15 @@ def snapshot(as_of: dt.date) -> int:
     """Compute and upsert every metric row and distribution row of `as_of`; returns the rows."""
     paths = dict(Region.objects.values_list("id", "path"))
     managers = account_managers_by_region()
+    # A second connection sees only committed rows: inside a caller's transaction (a test, a
+    # backfill in one atomic block) everything runs on this connection.
+    parallel = (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and bool(settings.KPI["PARALLEL_PARTS"])
+    )
     with transaction.atomic():
-        computed = compute(as_of)
+        computed = compute(as_of, parallel=parallel)
         rows = scope_rows(computed.totals, paths, managers, coordination_share())
         written = _upsert(as_of, rows, "region") + _upsert(as_of, rows, "user")
         with connection.cursor() as cursor:

@@ -319,6 +319,9 @@ KPI = {
     # What the backfill (demo, `kpi` command) computes: month-ends and recent days.
     "BACKFILL_MONTHS": env.int("KPI_BACKFILL_MONTHS", default=12),
     "BACKFILL_DAYS": env.int("KPI_BACKFILL_DAYS", default=30),
+    # PostgreSQL: the snapshot's revenue and task/complaint/visit sums on a second connection,
+    # beside the per-account facts (kpi.snapshots.compute).
+    "PARALLEL_PARTS": env.bool("KPI_PARALLEL_PARTS", default=True),
 }
 
 LOGGING = {

@@ -69,3 +69,32 @@ def test_rerunning_a_night_changes_nothing() -> None:
     }
     assert first == second
     assert len(first) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_parts_equal_pure_definitions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL, outside a transaction, the revenue and task/complaint/visit sums run on a
+    second connection in a thread (kpi.snapshots.compute): same rows as the pure definitions."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the second connection needs a database that threads share (PostgreSQL)")
+    build_world(2)
+    threads: list[str] = []
+    side = snapshots._side_parts_on_own_connection
+
+    def spy(w: snapshots.Windows) -> snapshots.Totals:
+        import threading
+
+        threads.append(threading.current_thread().name)
+        return side(w)
+
+    monkeypatch.setattr(snapshots, "_side_parts_on_own_connection", spy)
+    snapshots.snapshot(AS_OF)
+    assert len(threads) == 1 and threads[0] != "MainThread"
+    stored, expected = stored_rows(AS_OF), expected_rows(AS_OF)
+    assert stored.keys() == expected.keys()
+    wrong = {k: (stored[k], expected[k]) for k in expected if stored[k] != expected[k]}
+    assert not wrong, list(wrong.items())[:5]
+    revenue = {k for k, v in stored.items() if k[1] == m.BILLED_REVENUE and v[0]}
+    assert revenue, "the generated world bills something"
