@@ -271,3 +271,78 @@ class DistributionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of} {self.region_id} {self.dimension} {self.bucket}: {self.accounts}"
+
+
+class ManagerRanking(models.Model):
+    """A stored league table: every account manager's total points, province-wide (all regions,
+    every manager with snapshots on `as_of`), for one scheme, score period (ScorePeriod.code:
+    "2026Q3", "2026") and snapshot day, computed from one data version (the sha1 of
+    kpi.selectors.data_version: the snapshot run, the scheme and the newest target and scheme
+    metric edits). A manager's total does not depend on the subtree looked at, so one ranking
+    answers every region's league table (kpi.selectors.league_table).
+
+    A header with its rows (ManagerTotal) rather than one wide table: the key (scheme, period,
+    day, version) is written once instead of on 5,000 rows, "is this version stored" is one
+    probe of a small table, and a superseded version goes with its header (kpi.services keeps
+    the newest few per scheme and period)."""
+
+    scheme = models.ForeignKey(
+        KpiScheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.CharField(_("period"), max_length=8)
+    as_of = models.DateField(_("as of"))
+    version = models.CharField(_("data version"), max_length=40)
+    managers = models.PositiveIntegerField(_("account managers"), default=0)
+    computed_at = models.DateTimeField(_("computed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("manager ranking")
+        verbose_name_plural = _("manager rankings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "period", "as_of", "version"], name="kpi_ranking_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme_id} {self.period} {self.as_of} {self.version[:8]}"
+
+
+class ManagerTotal(models.Model):
+    """One account manager's total in a stored ranking. `position` is the province-wide rank
+    (1 = best; by total desc, then user id, as ordered by the ranking statement), so a subtree's
+    league is the province's order restricted to it: ranked by position, renumbered 1..n.
+
+    The manager's region is not stored: a league table joins the user's current region (and
+    role), so a manager who moves or changes role is listed where they are now, as a fresh
+    computation would, and nothing has to be recomputed when a user is edited."""
+
+    ranking = models.ForeignKey(
+        ManagerRanking,
+        verbose_name=_("manager ranking"),
+        on_delete=models.CASCADE,
+        related_name="totals",
+        db_index=False,  # both unique keys lead with it
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    position = models.PositiveIntegerField(_("rank"))
+    total = models.DecimalField(_("total score"), max_digits=20, decimal_places=10)
+
+    class Meta:
+        verbose_name = _("manager total")
+        verbose_name_plural = _("manager totals")
+        constraints = [
+            models.UniqueConstraint(fields=["ranking", "user"], name="kpi_manager_total_user"),
+            # also the index of "the top n of a subtree": walk a ranking by position
+            models.UniqueConstraint(
+                fields=["ranking", "position"], name="kpi_manager_total_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ranking_id} #{self.position} {self.user_id}: {self.total}"

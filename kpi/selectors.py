@@ -8,25 +8,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from org.models import Region, User
 from org.visibility import accounts_visible_to, regions_visible_to
 
-from . import domain, ranking
+from . import domain, services
 from . import models as kpi_models
 from .models import (
     DistributionSnapshot,
     KpiScheme,
     KpiTarget,
+    ManagerRanking,
+    ManagerTotal,
     Metric,
     MetricSnapshot,
     SchemeMetric,
@@ -309,31 +310,55 @@ def scorecard(
 
 # --- the dashboard's other tables --------------------------------------------------------------
 
-# Rankings change only when the snapshots, the scheme or the targets do: cached under a key that
-# names all three (the newest snapshot run, the scheme's last edit, the newest target and scheme
-# metric history rows), so an edit shows at once and a night's snapshots replace the day's.
-CACHE_SECONDS = 26 * 3600
+# Rankings change only when the snapshots, the scheme or the targets do: stored (ManagerRanking)
+# under a version that names all three (the newest snapshot run, the scheme's last edit, the newest
+# target and scheme metric history rows), so an edit shows at once and a night's snapshots replace
+# the day's.
 
 
 def data_version(scheme: KpiScheme) -> str:
+    """The scheme's last edit, the newest target and scheme metric history rows and the newest
+    snapshot run (id, finished), read in one statement."""
     from core.models import JobRun
 
-    run = (
-        JobRun.objects.filter(job__in=("kpi.snapshot", "kpi.backfill"))
-        .order_by("-started_at", "-id")
-        .values_list("id", "finished_at")
+    runs = JobRun.objects.filter(job__in=("kpi.snapshot", "kpi.backfill")).order_by(
+        "-started_at", "-id"
+    )
+    row = (
+        KpiScheme.objects.filter(pk=scheme.pk)
+        .annotate(
+            target=Subquery(
+                KpiTarget.history.order_by("-history_id").values("history_id")[:1]  # type: ignore[attr-defined]
+            ),
+            metric=Subquery(
+                SchemeMetric.history.order_by("-history_id").values("history_id")[:1]  # type: ignore[attr-defined]
+            ),
+            run_id=Subquery(runs.values("id")[:1]),
+            run_finished=Subquery(runs.values("finished_at")[:1]),
+        )
+        .values_list("updated_at", "target", "metric", "run_id", "run_finished")
         .first()
     )
-    target = KpiTarget.history.aggregate(latest=Max("history_id"))["latest"]  # type: ignore[attr-defined]
-    metric = SchemeMetric.history.aggregate(latest=Max("history_id"))["latest"]  # type: ignore[attr-defined]
-    return f"{scheme.pk}.{scheme.updated_at.timestamp()}.{target}.{metric}.{run}"
+    if row is None:  # the scheme is gone
+        return f"{scheme.pk}.gone"
+    updated_at, target, metric, run_id, run_finished = row
+    run = (run_id, run_finished) if run_id is not None else None
+    return f"{scheme.pk}.{updated_at.timestamp()}.{target}.{metric}.{run}"
 
 
-def _cache_key(
-    kind: str, scheme: KpiScheme, period: domain.ScorePeriod, as_of: dt.date, region: Region
-) -> str:
-    digest = hashlib.sha1(data_version(scheme).encode(), usedforsecurity=False).hexdigest()
-    return f"kpi:{kind}:{region.pk}:{period.code}:{as_of.isoformat()}:{digest}"
+def ranking_version(scheme: KpiScheme) -> str:
+    """The digest a stored ranking is filed under (ManagerRanking.version)."""
+    return hashlib.sha1(data_version(scheme).encode(), usedforsecurity=False).hexdigest()
+
+
+def manager_ranking(
+    *, scheme: KpiScheme, period: domain.ScorePeriod, as_of: dt.date
+) -> ManagerRanking:
+    """The stored province-wide ranking of the current data version, ranked and stored now if
+    it is missing (a period or day the nightly step did not cover, or a version not yet warmed)."""
+    return services.manager_ranking_store(
+        scheme=scheme, period=period, as_of=as_of, version=ranking_version(scheme)
+    )[0]
 
 
 @dataclass(frozen=True)
@@ -407,80 +432,124 @@ def league_table(
     limit: int | None = LEAGUE_SHOWN,
 ) -> League:
     """Account managers of the region's subtree with snapshots on `as_of`, ranked by total score
-    (ties by id). With a limit (the page) the totals come from one SQL statement
-    (kpi.ranking, the same rules); without (the export) every manager's lines are scored here."""
+    (ties by id). With a limit (the page) the totals come from the stored province-wide ranking
+    of the current data version (ManagerRanking: kpi.ranking's one SQL statement, the same
+    rules), ranked and stored first if the nightly step has not; without (the export) every
+    manager's lines are scored here."""
     rules = _rules(scheme)
+    metrics = [r.metric for r in rules]
     if scheme is None or not rules or as_of is None:
-        return League(metrics=[r.metric for r in rules], rows=[], count=0)
+        return League(metrics=metrics, rows=[], count=0)
     if limit is not None:
-        totals = cache.get_or_set(
-            _cache_key("league", scheme, period, as_of, region),
-            lambda: ranking.manager_totals(
-                scheme=scheme, period=period, as_of=as_of, region_path=region.path
-            ),
-            timeout=CACHE_SECONDS,
+        return _stored_league(
+            manager_ranking(scheme=scheme, period=period, as_of=as_of),
+            region=region,
+            metrics=metrics,
+            limit=limit,
         )
-        ranked: list[tuple[int, Decimal, list[Decimal]]] = [(u, t, []) for u, t in totals or []]
-    else:
-        in_subtree = Q(user__region__path__startswith=region.path)
-        managers = Q(in_subtree, user__role=Role.ACCOUNT_MANAGER)
-        scores = _score_many(
-            scheme=scheme,
-            period=period,
-            as_of=as_of,
-            scope_field="user_id",
-            snapshots=MetricSnapshot.objects.filter(managers),
-            targets=KpiTarget.objects.filter(managers),
-            with_snapshots_only=True,
-        )
-        ranked = sorted(
-            ((u, s.total, [line.points for line in s.lines]) for u, s in scores.items()),
-            key=lambda item: (-item[1], item[0]),
-        )
-    shown = ranked if limit is None else ranked[:limit]
+    in_subtree = Q(user__region__path__startswith=region.path)
+    managers = Q(in_subtree, user__role=Role.ACCOUNT_MANAGER)
+    scores = _score_many(
+        scheme=scheme,
+        period=period,
+        as_of=as_of,
+        scope_field="user_id",
+        snapshots=MetricSnapshot.objects.filter(managers),
+        targets=KpiTarget.objects.filter(managers),
+        with_snapshots_only=True,
+    )
+    ranked = sorted(
+        ((u, s.total, [line.points for line in s.lines]) for u, s in scores.items()),
+        key=lambda item: (-item[1], item[0]),
+    )
     people = {
         u["id"]: u
-        for u in User.objects.filter(id__in=[uid for uid, _t, _p in shown]).values(
+        for u in User.objects.filter(id__in=[uid for uid, _t, _p in ranked]).values(
             "id", "username", "display_name", "first_name", "last_name", "region__name"
         )
     }
     rows = []
-    for rank, (uid, total, line_points) in enumerate(shown, start=1):
+    for rank, (uid, total, line_points) in enumerate(ranked, start=1):
         person = people.get(uid)
         if person is None:
             continue
-        full = f"{person['last_name']}{person['first_name']}".strip()
-        rows.append(
-            LeagueRow(
-                rank=rank,
-                user_id=uid,
-                username=person["username"],
-                label=person["display_name"] or full or person["username"],
-                region_name=person["region__name"] or "",
-                total=total,
-                heat=domain.heat(total),
-                points=line_points,
-            )
+        rows.append(_league_row(rank, uid, total, line_points, person))
+    return League(metrics=metrics, rows=rows, count=len(ranked))
+
+
+def _league_row(
+    rank: int, uid: int, total: Decimal, line_points: list[Decimal], person: Mapping[str, Any]
+) -> LeagueRow:
+    full = f"{person['last_name']}{person['first_name']}".strip()
+    return LeagueRow(
+        rank=rank,
+        user_id=uid,
+        username=person["username"],
+        label=person["display_name"] or full or person["username"],
+        region_name=person["region__name"] or "",
+        total=total,
+        heat=domain.heat(total),
+        points=line_points,
+    )
+
+
+def _stored_league(
+    stored: ManagerRanking, *, region: Region, metrics: list[str], limit: int
+) -> League:
+    """A subtree's league from a stored province-wide ranking: its account managers (their
+    current region and role, joined) in the province's order, renumbered 1..n; two indexed
+    reads of at most a few thousand rows."""
+    lines = ManagerTotal.objects.filter(
+        ranking=stored,
+        user__role=Role.ACCOUNT_MANAGER,
+        user__region__path__startswith=region.path,
+    )
+    shown = lines.order_by("position").values(
+        "user_id",
+        "total",
+        "user__username",
+        "user__display_name",
+        "user__first_name",
+        "user__last_name",
+        "user__region__name",
+    )[:limit]
+    rows = [
+        _league_row(
+            rank,
+            line["user_id"],
+            line["total"],
+            [],
+            {k.removeprefix("user__"): v for k, v in line.items()},
         )
-    return League(metrics=[r.metric for r in rules], rows=rows, count=len(ranked))
+        for rank, line in enumerate(shown, start=1)
+    ]
+    count = len(rows) if len(rows) < limit else lines.count()
+    return League(metrics=metrics, rows=rows, count=count)
 
 
 def rankings_warm(*, as_of: dt.date) -> int:
-    """Compute and cache the league table of every region for the quarter and the year that
-    contain `as_of` (for the nightly chain, after the snapshots), so the first manager to open a
-    dashboard in the morning does not wait for the ranking. Returns the rankings computed."""
-    computed = 0
+    """Rank and store every account manager of the province (ManagerRanking) for the quarter and
+    the year that contain `as_of`, on the newest snapshot day of each (for the nightly chain,
+    after the snapshots, and after a scheme or target edit), so no dashboard waits for a ranking:
+    one ranking statement per period, whatever the number of regions. Returns the rows written
+    (0 when the current versions were already stored)."""
+    written = 0
     for period in (domain.period_containing(as_of), domain.ScorePeriod(as_of.year, domain.YEAR)):
         scheme = scheme_for_year(period.year)
-        if scheme is None:
+        if scheme is None or not _rules(scheme):
             continue
-        for region in Region.objects.order_by("path", "id"):
-            day = snapshot_as_of(period=period, region=region)
-            if day is None:
-                continue
-            league_table(scheme=scheme, period=period, as_of=day, region=region)
-            computed += 1
-    return computed
+        version = ranking_version(scheme)
+        days = {snapshot_as_of(period=period, region=root) for root in _province_roots()}
+        for day in sorted(d for d in days if d is not None):
+            stored, created = services.manager_ranking_store(
+                scheme=scheme, period=period, as_of=day, version=version
+            )
+            written += stored.managers if created else 0
+    return written
+
+
+def _province_roots() -> QuerySet[Region]:
+    return Region.objects.filter(parent__isnull=True).order_by("path", "id")
 
 
 @dataclass(frozen=True)

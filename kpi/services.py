@@ -3,13 +3,14 @@ its transaction and leaves an audit record (simple_history, with the acting user
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,14 +18,75 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from org.models import User
 
-from . import domain
-from .models import Direction, KpiScheme, KpiTarget, Metric, SchemeMetric, ScoringRule
+from . import domain, ranking
+from .models import (
+    Direction,
+    KpiScheme,
+    KpiTarget,
+    ManagerRanking,
+    ManagerTotal,
+    Metric,
+    SchemeMetric,
+    ScoringRule,
+)
+
+# Stored rankings kept per (scheme, period): the current version and a few before it (a reader
+# that looked up a version a moment before an edit still finds its rows).
+RANKING_VERSIONS_KEPT = 3
+
+
+def manager_ranking_store(
+    *, scheme: KpiScheme, period: domain.ScorePeriod, as_of: dt.date, version: str
+) -> tuple[ManagerRanking, bool]:
+    """Rank every account manager of the province (kpi.ranking.manager_totals over all regions)
+    for the scheme, period and snapshot day, and store the totals under `version` (the digest of
+    kpi.selectors.data_version, read by the caller BEFORE this call, so stored rows are never
+    older than the version they are filed under). Returns the ranking and whether it was
+    written now.
+
+    Idempotent: a version already stored is returned as it is, without ranking again; two
+    workers storing the same version at once meet on the unique key and the second returns the
+    first's. The header and its rows are written in one transaction (a reader sees all of them
+    or none), and older versions of the same (scheme, period) beyond the newest
+    RANKING_VERSIONS_KEPT are deleted in it."""
+    key = {"scheme": scheme, "period": period.code, "as_of": as_of, "version": version}
+    stored = ManagerRanking.objects.filter(**key).first()
+    if stored is not None:
+        return stored, False
+    # The ranking statement runs before the transaction: no lock is held while it works.
+    totals = ranking.manager_totals(scheme=scheme, period=period, as_of=as_of, region_path="")
+    try:
+        with transaction.atomic():
+            header = ManagerRanking.objects.create(**key, managers=len(totals))
+            ManagerTotal.objects.bulk_create(
+                (
+                    ManagerTotal(ranking=header, user_id=user_id, position=position, total=total)
+                    for position, (user_id, total) in enumerate(totals, start=1)
+                ),
+                batch_size=1000,
+            )
+            versions = list(
+                ManagerRanking.objects.filter(scheme=scheme, period=period.code)
+                .order_by("-id")
+                .values_list("id", flat=True)
+            )
+            old = versions[RANKING_VERSIONS_KEPT:]
+            if old:
+                ManagerTotal.objects.filter(ranking_id__in=old).delete()
+                ManagerRanking.objects.filter(id__in=old).delete()
+    except IntegrityError:
+        # Another worker stored this version meanwhile (the unique key): theirs stands.
+        stored = ManagerRanking.objects.filter(**key).first()
+        if stored is None:
+            raise
+        return stored, False
+    return header, True
 
 
 def _rerank_after_commit(actor: User) -> None:
-    """A scheme or target edit changes every league table's cache key: rank them again in the
-    background once the edit is committed, so the next manager to open a dashboard does not pay
-    for the ranking (kpi.rankings, the same task the nightly chain runs)."""
+    """A scheme or target edit changes the data version of the stored rankings: rank again in
+    the background once the edit is committed (kpi.rankings, the same task the nightly chain
+    runs), so the next manager to open a dashboard does not pay for the ranking."""
     from .tasks import rankings
 
     as_of = timezone.localdate().isoformat()

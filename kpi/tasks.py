@@ -33,8 +33,9 @@ def backfill(*, as_of: str, dates: list[str] | None = None, triggered_by: str = 
 
 @shared_task(name="kpi.rankings", acks_late=True)
 def rankings(*, as_of: str, triggered_by: str = "") -> int:
-    """The nightly step after the snapshots (and after a scheme or target edit): rank and cache
-    every region's league table, so no manager waits for it. Idempotent: it recomputes a cache."""
+    """The nightly step after the snapshots (and after a scheme or target edit): rank and store
+    the province's account managers for the quarter and the year, so no manager waits for a
+    league table. Idempotent: a data version already stored is not ranked or written again."""
     return warm.rankings_warm_run(
         as_of=dt.date.fromisoformat(as_of), triggered_by=triggered_by
     ).rows

@@ -1,5 +1,7 @@
-"""A nightly step after the KPI snapshots: rank every region's account managers for the current
-quarter and year ahead of the morning (kpi.selectors.rankings_warm), recorded in the job ledger."""
+"""A nightly step after the KPI snapshots: rank the province's account managers for the current
+quarter and year and store the rankings (kpi.models.ManagerRanking, one per period, answering
+every region's league table) ahead of the morning (kpi.selectors.rankings_warm), recorded in the
+job ledger with the rows written."""
 
 from __future__ import annotations
 

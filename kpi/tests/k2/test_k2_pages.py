@@ -193,15 +193,15 @@ def test_cached_ranking_follows_a_target_edit(kpi, login):
     assert after[0] == "am_sz"
 
 
-def test_rankings_warm_run_ranks_every_region_ahead(kpi):
+def test_rankings_warm_run_ranks_the_province_ahead(kpi):
     import datetime as dt
 
     from kpi.warm import rankings_warm_run
 
     run = rankings_warm_run(as_of=dt.date(2026, 8, 20))
     assert run.status == "succeeded"
-    # four regions (province, two cities, a district) × the quarter and the year
-    assert run.rows == 8
+    # three account managers × the quarter and the year, once for every region
+    assert run.rows == 6
 
 
 def test_rankings_run_every_night_after_the_snapshots():  # type: ignore[no-untyped-def]
@@ -213,9 +213,7 @@ def test_rankings_run_every_night_after_the_snapshots():  # type: ignore[no-unty
     assert (step.task, step.run) == ("kpi.rankings", "kpi.warm.rankings_warm_run")
 
 
-def test_a_target_edit_reranks_every_region_after_commit(
-    kpi, django_capture_on_commit_callbacks, monkeypatch
-):  # type: ignore[no-untyped-def]
+def test_a_target_edit_reranks_after_commit(kpi, django_capture_on_commit_callbacks, monkeypatch):  # type: ignore[no-untyped-def]
     import datetime as dt
     from decimal import Decimal
 
@@ -230,7 +228,7 @@ def test_a_target_edit_reranks_every_region_after_commit(
         services.targets_set(actor=kpi.world.hq, scheme=kpi.scheme, entries=[entry])
     assert len(callbacks) == 1
     run = JobRun.objects.get(job="kpi.rankings")
-    assert (run.status, run.rows, run.triggered_by) == ("succeeded", 8, "edit by hq")
+    assert (run.status, run.rows, run.triggered_by) == ("succeeded", 6, "edit by hq")
     # Nothing changed: nothing to rank again.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.targets_set(actor=kpi.world.hq, scheme=kpi.scheme, entries=[entry])
