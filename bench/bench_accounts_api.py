@@ -64,6 +64,8 @@ class Scenario:
     pages: int = 1  # follow `next` this many times after the first page (cursor paging)
     timings: dict[str, list[float]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    # per role, the slowest timed requests (ms, path): which parameters make a tail
+    slowest: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -191,6 +193,7 @@ class Client:
 
 def run(scenario: Scenario, role: str, client: Client, warmup: int) -> None:
     timings: list[float] = []
+    timed: list[tuple[float, str]] = []
     rows = 0
     for i, path in enumerate(scenario.paths):
         elapsed, _, body = client.get(path)
@@ -206,9 +209,11 @@ def run(scenario: Scenario, role: str, client: Client, warmup: int) -> None:
                     timings.append(elapsed)
         elif i >= warmup:
             timings.append(elapsed)
+            timed.append((round(elapsed, 1), path))
         rows += len(body.get("results", [])) if scenario.kind == "list" else 1
     scenario.timings[role] = timings
     scenario.rows[role] = rows
+    scenario.slowest[role] = sorted(timed, reverse=True)[:10]
 
 
 def start_server(url: str, port: int, workers: int, redis_url: str) -> subprocess.Popen:
@@ -315,6 +320,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--output", type=Path, default=RESULTS / "accounts_api.md")
+    parser.add_argument("--only", default="", help="run only scenarios whose name contains this")
     args = parser.parse_args()
     url = args.database_url or default_url(args.accounts)
 
@@ -324,7 +330,10 @@ def main() -> None:
     counts = table_counts()
     postgres = str(counts.pop("postgres"))
     n = args.requests + args.warmup
-    plans = {role: build_scenarios(role, username, n, rng) for role, (username, _) in who.items()}
+    plans = {
+        role: [s for s in build_scenarios(role, username, n, rng) if args.only in s.name]
+        for role, (username, _) in who.items()
+    }
     server = start_server(url, args.port, args.workers, args.redis_url)
     header = {
         "accounts": counts["accounts_account"],
@@ -344,6 +353,7 @@ def main() -> None:
                 run(s, role, client, args.warmup)
                 merged_s.timings[role] = s.timings[role]
                 merged_s.rows[role] = s.rows[role]
+                merged_s.slowest[role] = s.slowest[role]
                 t = s.timings[role]
                 print(
                     f"{s.name:<42} {role:<17} p50 {statistics.median(t):7.1f}  "
@@ -359,7 +369,12 @@ def main() -> None:
     raw = args.output.with_name(f"accounts_api_{header['accounts']}.json")
     raw.write_text(
         json.dumps(
-            {**header, "scenarios": [{"name": s.name, "timings_ms": s.timings} for s in merged]},
+            {
+                **header,
+                "scenarios": [
+                    {"name": s.name, "timings_ms": s.timings, "slowest": s.slowest} for s in merged
+                ],
+            },
             ensure_ascii=False,
         )
     )

@@ -141,7 +141,27 @@ class AccountFilter(django_filters.FilterSet):
             # A regional manager naming their own region (or one above it): every account they
             # see lies in it, so the search keeps them all (and their list's plan).
             return queryset
-        return queryset.search(value, named=named)  # type: ignore[attr-defined]
+        # The page sorts by `sort`, the API by `ordering` (first key decides).
+        order = self.request.GET.get("sort") or self.request.GET.get("ordering") or ""
+        by_name = order.split(",")[0].strip().lstrip("-") == "name"
+        return queryset.search(  # type: ignore[attr-defined]
+            value, named=named, within=self._search_regions(user), by_name=by_name
+        )
+
+    def _search_regions(self, user: Any) -> list[int] | None:
+        """The region ids the list is limited to, for the search (AccountQuerySet.search): the
+        region filter's subtree, else a regional manager's own subtree; None for anyone else
+        (an account manager's portfolio is small; hq's province is every region)."""
+        code = self.form.cleaned_data.get("region")
+        if code:
+            base = Region.objects.filter(code=code).only("path").first()
+        elif getattr(user, "role", None) == User.Role.REGIONAL_MANAGER and user.region_id:
+            base = user.region
+        else:
+            return None
+        if base is None:
+            return None
+        return list(Region.objects.filter(path__startswith=base.path).values_list("pk", flat=True))
 
 
 class TiebreakOrderingFilter(OrderingFilter):

@@ -114,3 +114,32 @@ def test_region_lists_page_through_every_row_once(
         for a in sorted(rows, key=lambda a: (getattr(a, key), a.code), reverse=ordering[0] == "-")
     ]
     assert seen == want
+
+
+@pytest.mark.parametrize("dense", [0, 10_000])
+@pytest.mark.parametrize("by_name", [False, True])
+@pytest.mark.parametrize("text", QUERIES)
+def test_search_within_regions_is_the_plain_search_of_those_regions(
+    world: Any, text: str, dense: int, by_name: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`search(within=…)` (a regional list: the per-region bigram index on PostgreSQL, sorted
+    when the matches are few, walked when many) finds exactly the plain search's rows in those
+    regions, in the same order; dense 0 takes the walking branch, 10,000 the sorted one."""
+    from accounts import listing, querysets
+
+    monkeypatch.setattr(querysets, "DENSE_MATCHES", dense)
+    monkeypatch.setattr(querysets, "DENSE_MATCHES_BY_NAME", dense)
+    other = RegionFactory(code="GZ-HZ", name="海珠区", parent=world.city_a, level="district")
+    for i, (name, code) in enumerate(NAMES_AND_CODES):
+        region = (world.district_a1, other, world.city_b)[i % 3]
+        AccountFactory(name=name, code=code, owner=world.am_a, region=region)
+    within = [world.city_a.pk, world.district_a1.pk, other.pk]
+    subtree = Account.objects.filter(region_id__in=within)
+    sort = "name" if by_name else "code"
+    plain = listing.ordered(subtree.search(text, named=None), sort, False)
+    regional = subtree.search(text, named=None, within=within, by_name=by_name)
+    expected = [a.code for a in plain]
+    assert [a.code for a in listing.ordered(regional, sort, False)] == expected
+    assert set(expected) == {
+        c for c in _expected(text) if Account.objects.get(code=c).region_id in within
+    }
