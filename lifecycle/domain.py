@@ -48,6 +48,15 @@ FLAG_CODES = (
     KEY_PERSON_LEFT,
     NO_CONTACT,
 )
+# Each flag's bit in AccountLifecycle.open_flags (the order above; never renumber).
+FLAG_BITS = {code: 1 << i for i, code in enumerate(FLAG_CODES)}
+
+
+def flag_mask(codes: Iterable[str]) -> int:
+    """The open_flags value of a set of open flag codes."""
+    return sum(FLAG_BITS[code] for code in set(codes))
+
+
 # Either of these alone makes the risk high.
 HIGH_RISK_CODES = (REVENUE_DROP, ZERO_REVENUE)
 

@@ -231,6 +231,12 @@ def calc_sql(
         return f"SUM(CASE WHEN ml.period_on = %({month})s THEN ml.{col} ELSE 0 END)"
 
     ne = "COALESCE(st.stage, '-') <> 'E'"
+    # Each flag's 0/1 column times its bit (domain.FLAG_BITS, FLAG_CODES order).
+    flag_columns = ("f_rd", "f_zr", "f_md", "f_pc", "f_ce", "f_cm", "f_kp", "f_nc")
+    open_flags = " + ".join(
+        f"fl.{column} * {domain.FLAG_BITS[code]}"
+        for column, code in zip(flag_columns, domain.FLAG_CODES, strict=True)
+    )
     sql = f"""
     WITH ml AS (
         SELECT b.account_id, b.period_on, {_cents_sum()} AS rev,
@@ -345,6 +351,7 @@ def calc_sql(
     )
     SELECT fl.*,
       fl.f_rd + fl.f_zr + fl.f_md + fl.f_pc + fl.f_ce + fl.f_cm + fl.f_kp + fl.f_nc AS flag_count,
+      {open_flags} AS open_flags,
       CASE WHEN fl.f_rd = 1 OR fl.f_zr = 1
                 OR fl.f_rd + fl.f_zr + fl.f_md + fl.f_pc + fl.f_ce + fl.f_cm + fl.f_kp + fl.f_nc
                    >= %(high_count)s THEN 'high'
@@ -436,6 +443,7 @@ def run_chunk(
             changed,
             "l.churn_risk <> c.churn_risk",
             "l.flag_count <> c.flag_count",
+            "l.open_flags <> c.open_flags",
             _distinct("l.high_risk_since", new_since),
             f"l.revenue_r3 <> {r3}",
             f"l.revenue_p3 <> {p3}",
@@ -458,18 +466,20 @@ def run_chunk(
         WHERE {changed} AND {not_older}
         ON CONFLICT (account_id, changed_on) DO UPDATE SET to_stage = excluded.to_stage""",
         f"""INSERT INTO lifecycle_accountlifecycle (account_id, as_of, stage, stage_since,
-            churn_risk, flag_count, high_risk_since, revenue_r3, revenue_p3, products_m1,
-            products_m4, first_revenue_on)
+            churn_risk, flag_count, open_flags, high_risk_since, revenue_r3, revenue_p3,
+            products_m1, products_m4, first_revenue_on)
         SELECT c.account_id, %(as_of)s, c.stage,
             CASE WHEN c.stage IS NULL THEN NULL
                  WHEN l.account_id IS NULL OR {changed} THEN %(as_of)s
                  ELSE l.stage_since END,
-            c.churn_risk, c.flag_count, {new_since}, {r3}, {p3}, c.prod1, c.prod4, c.first_rev
+            c.churn_risk, c.flag_count, c.open_flags, {new_since}, {r3}, {p3}, c.prod1, c.prod4,
+            c.first_rev
         FROM lc_calc c LEFT JOIN lifecycle_accountlifecycle l ON l.account_id = c.account_id
         WHERE {not_older} AND ({state_differs})
         ON CONFLICT (account_id) DO UPDATE SET as_of = excluded.as_of, stage = excluded.stage,
             stage_since = excluded.stage_since, churn_risk = excluded.churn_risk,
-            flag_count = excluded.flag_count, high_risk_since = excluded.high_risk_since,
+            flag_count = excluded.flag_count, open_flags = excluded.open_flags,
+            high_risk_since = excluded.high_risk_since,
             revenue_r3 = excluded.revenue_r3, revenue_p3 = excluded.revenue_p3,
             products_m1 = excluded.products_m1, products_m4 = excluded.products_m4,
             first_revenue_on = excluded.first_revenue_on""",

@@ -42,7 +42,7 @@ from org.visibility import accounts_visible_to, regions_visible_to
 from segmentation.models import ValueClass
 from segmentation.selectors import annotate_scores
 
-from . import labels
+from . import domain, labels
 from .domain import DESK_CLASS_ORDER
 from .models import (
     AccountLifecycle,
@@ -137,14 +137,14 @@ def desk_queryset(*, user: Any, filters: DeskFilters, today: dt.date) -> QuerySe
         accounts = accounts.filter(lifecycle__churn_risk=filters.risk)
     if filters.stage:
         accounts = accounts.filter(lifecycle__stage=filters.stage)
-    if filters.flag:
-        accounts = accounts.filter(
-            Exists(
-                ChurnFlag.objects.filter(
-                    account_id=OuterRef("pk"), code=filters.flag, cleared_on__isnull=True
-                )
-            )
-        )
+    if filters.flag in domain.FLAG_BITS:
+        # The night's bit for the flag (AccountLifecycle.open_flags, written with the ChurnFlag
+        # rows): checked row by row in the desk-key walk, no join of every open flag.
+        accounts = accounts.alias(
+            flag_bit=F("lifecycle__open_flags").bitand(domain.FLAG_BITS[filters.flag])
+        ).filter(flag_bit__gt=0)
+    elif filters.flag:
+        accounts = accounts.none()
     if filters.overdue:
         accounts = accounts.filter(
             id__in=_open_tasks().filter(due_on__lt=today).values("account_id")

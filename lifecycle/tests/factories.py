@@ -87,12 +87,22 @@ def revenue_drop_evidence(r3: str = "8200.00", p3: str = "12000.00") -> dict[str
 class ChurnFlagFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ChurnFlag
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(AccountFactory)
     code = FlagCode.REVENUE_DROP
     raised_on = AS_OF
     cleared_on = None
     evidence = factory.LazyFunction(revenue_drop_evidence)
+
+    @factory.post_generation
+    def open_bit(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        """As the night writes them together: an open flag's bit on the account's state."""
+        if create and obj.cleared_on is None:
+            state = AccountLifecycle.objects.filter(account_id=obj.account_id).first()
+            if state is not None:
+                state.open_flags |= domain.FLAG_BITS[obj.code]
+                state.save(update_fields=["open_flags"])
 
 
 class RetentionTaskFactory(factory.django.DjangoModelFactory):

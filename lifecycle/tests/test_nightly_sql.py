@@ -138,10 +138,11 @@ def assert_same(created, rows):
     for account, row in zip(created, rows, strict=True):
         want = h.expected(account, row["lines"], as_of=AS_OF)
         got = states[account.pk]
-        assert (got.stage, got.churn_risk, got.flag_count) == (
+        assert (got.stage, got.churn_risk, got.flag_count, got.open_flags) == (
             want.stage,
             want.churn_risk,
             len(want.flags),
+            domain.flag_mask(want.flags),
         ), (row, want)
         assert (got.revenue_r3 * 100, got.revenue_p3 * 100) == (want.r3, want.p3)
         assert (got.products_m1, got.products_m4) == (want.products_m1, want.products_m4)
