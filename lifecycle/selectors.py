@@ -121,6 +121,37 @@ class DeskPage:
     has_previous: bool
 
 
+def state_counts(alias: str = "default") -> dict[tuple[str | None, str], int]:
+    """Accounts per (stage, churn risk) as the newest nightly run left them (AccountLifecycle is
+    written only by the night), cached under that run's id: the account lists use it to choose
+    between reading a rare combination's ids first and joining a common one, without counting
+    per request (a probe of 5,001 ids of a common stage took 70 ms at 1M accounts, the physical
+    order of the table being correlated with the stage)."""
+    from django.core.cache import cache
+
+    from core.models import JobRun
+
+    run = (
+        JobRun.objects.using(alias)
+        .filter(job="lifecycle", status=JobRun.Status.SUCCEEDED)
+        .order_by("-started_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    key = f"lifecycle:state-counts:{alias}:{run}"
+    counts = cache.get(key)
+    if counts is None:
+        rows = (
+            AccountLifecycle.objects.using(alias)
+            .values_list("stage", "churn_risk")
+            .annotate(n=Count("account_id"))
+            .order_by()
+        )
+        counts = {(stage, risk): n for stage, risk, n in rows}
+        cache.set(key, counts, timeout=26 * 3600)
+    return counts
+
+
 def _open_tasks() -> QuerySet[RetentionTask]:
     return RetentionTask.objects.filter(status=RetentionTask.Status.OPEN)
 

@@ -109,6 +109,15 @@ class AccountFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         if getattr(user, "role", None) == User.Role.ACCOUNT_MANAGER:
             return joined  # a portfolio of hundreds: PostgreSQL starts from the owner index
+        from lifecycle.selectors import state_counts
+
+        matching = sum(
+            n
+            for (stage, risk), n in state_counts(queryset.db).items()
+            if wanted.get("stage", stage) == stage and wanted.get("churn_risk", risk) == risk
+        )
+        if matching > LIFECYCLE_IDS:
+            return joined  # common: the ordered walk meets a page of them soon
         states = AccountLifecycle.objects.using(queryset.db).filter(**wanted)
         ids = list(states.values_list("account_id", flat=True)[: LIFECYCLE_IDS + 1])
         if len(ids) <= LIFECYCLE_IDS:
