@@ -75,6 +75,10 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
+    # As config/wsgi.py does in every gunicorn worker: start-up objects out of the cyclic GC.
+    import gc
+
+    gc.freeze()
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -85,7 +85,9 @@ class AccountLifecycle(models.Model):
         verbose_name = _("lifecycle state")
         verbose_name_plural = _("lifecycle states")
         indexes = [
-            models.Index(fields=["stage"], name="lc_state_stage"),
+            # Stage alone, or with churn risk: a rare pair (stage B, high risk: 29 of 1M) is one
+            # index range instead of every account of the stage rechecked (80 ms).
+            models.Index(fields=["stage", "churn_risk"], name="lc_state_stage_risk"),
             models.Index(fields=["churn_risk"], name="lc_state_risk"),
             models.Index(
                 fields=["desk_key"],
