@@ -37,6 +37,7 @@ from accounts.models import Account
 from accounts.selectors import account_get
 from billing.models import BillLine
 from core.models import Notification
+from core.planner import ssd_costs
 from org.models import Region, User
 from org.visibility import accounts_visible_to, regions_visible_to
 from segmentation.models import ValueClass
@@ -245,9 +246,14 @@ def _row(a: Any) -> DeskRow:
 def desk_page(*, user: Any, filters: DeskFilters, today: dt.date, page: int = 1) -> DeskPage:
     page = max(1, min(page, DESK_MAX_PAGES))
     start = (page - 1) * DESK_PAGE_SIZE
-    found = list(
-        desk_queryset(user=user, filters=filters, today=today)[start : start + DESK_PAGE_SIZE + 1]
-    )
+    # The desk-key walk stops after the page; the default costs prefer hashing a region's every
+    # account once the page is deep (core.planner).
+    with ssd_costs():
+        found = list(
+            desk_queryset(user=user, filters=filters, today=today)[
+                start : start + DESK_PAGE_SIZE + 1
+            ]
+        )
     rows = [_row(a) for a in found[:DESK_PAGE_SIZE]]
     _attach(rows, today=today)
     return DeskPage(
