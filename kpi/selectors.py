@@ -528,13 +528,17 @@ def _stored_league(
 
 
 def rankings_warm(*, as_of: dt.date) -> int:
-    """Rank and store every account manager of the province (ManagerRanking) for the quarter and
-    the year that contain `as_of`, on the newest snapshot day of each (for the nightly chain,
-    after the snapshots, and after a scheme or target edit), so no dashboard waits for a ranking:
-    one ranking statement per period, whatever the number of regions. Returns the rows written
-    (0 when the current versions were already stored)."""
+    """Rank and store every account manager of the province (ManagerRanking) for each quarter of
+    `as_of`'s year up to its own, and the year, on the newest snapshot day of each (for the
+    nightly chain, after the snapshots, and after a scheme or target edit), so no dashboard waits
+    for a ranking: one ranking statement per period, whatever the number of regions. Returns the
+    rows written (0 when the current versions were already stored)."""
     written = 0
-    for period in (domain.period_containing(as_of), domain.ScorePeriod(as_of.year, domain.YEAR)):
+    # Every quarter of the year so far and the year itself: a night's snapshot run changes the
+    # data version of all of them, and a manager looking back at Q2 should not pay for the ranking.
+    current = int(domain.period_containing(as_of).quarter[1])
+    periods = [domain.ScorePeriod(as_of.year, f"Q{q}") for q in range(1, current + 1)]
+    for period in [*periods, domain.ScorePeriod(as_of.year, domain.YEAR)]:
         scheme = scheme_for_year(period.year)
         if scheme is None or not _rules(scheme):
             continue

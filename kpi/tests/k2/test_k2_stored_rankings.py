@@ -234,3 +234,21 @@ def test_two_workers_storing_one_version_keep_one(kpi):  # type: ignore[no-untyp
         )
     assert not created and stored.managers == 0
     assert ManagerRanking.objects.count() == 1 and not ManagerTotal.objects.exists()
+
+
+def test_the_night_ranks_every_quarter_of_the_year_so_far(kpi):  # type: ignore[no-untyped-def]
+    """A night's snapshot run changes every period's data version: the warm-up ranks the past
+    quarters too (on their last snapshot day), so looking back at Q2 does not rank in the
+    request; the quarters still to come have nothing to rank."""
+    q2_end = dt.date(2026, 6, 30)
+    MetricSnapshot.objects.bulk_create(
+        MetricSnapshot(
+            as_of=q2_end, period=s.period, metric=s.metric, region_id=s.region_id,
+            user_id=s.user_id, numerator=s.numerator, denominator=s.denominator, value=s.value,
+        )
+        for s in MetricSnapshot.objects.filter(as_of=AS_OF)
+    )  # fmt: skip
+    selectors.rankings_warm(as_of=AS_OF)
+    stored = set(ManagerRanking.objects.values_list("period", "as_of"))
+    assert {("2026Q2", q2_end), ("2026Q3", AS_OF), ("2026", AS_OF)} <= stored
+    assert not {p for p, _day in stored} & {"2026Q1", "2026Q4"}
