@@ -216,5 +216,6 @@ def count_cap() -> int:
 def capped_count(qs: QuerySet[Account], cap: int | None = None) -> tuple[int, bool]:
     """(count, capped): counts at most cap + 1 rows — SELECT COUNT(*) FROM (… LIMIT cap + 1)."""
     cap = count_cap() if cap is None else cap
-    n = qs.order_by().values("pk")[: cap + 1].count()
+    known = getattr(qs.query, "search_matches", None)  # counted by AccountQuerySet.settle_search
+    n = known if known is not None else qs.order_by().values("pk")[: cap + 1].count()
     return min(n, cap), n > cap

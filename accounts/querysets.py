@@ -201,13 +201,27 @@ class AccountQuerySet(models.QuerySet):
                     models.F("name"), models.F("code"), models.F("region_id"), text, within
                 )
             )
-            # Few enough matches: read them from the index and sort them (accounts.listing.
-            # ordered). More: walking the list's order finds a page sooner than sorting them all.
-            dense = DENSE_MATCHES_BY_NAME if by_name else DENSE_MATCHES
-            if found.order_by().values("pk")[: dense + 1].count() <= dense:
-                found.query.few_rows = True  # type: ignore[attr-defined]
-                return found
+            # Sorted or walked: decided by `settle_search` once every filter is applied.
+            found.query.search_dense = DENSE_MATCHES_BY_NAME if by_name else DENSE_MATCHES  # type: ignore[attr-defined]
+            return found
         return self._contains(text)
+
+    def settle_search(self) -> AccountQuerySet:
+        """After the last filter: a regional search (`search(within=…)`) with few enough matches
+        is read from the index and sorted (`few_rows`, accounts.listing.ordered); with more,
+        walking the list's order finds a page sooner than sorting them all. The probe counts
+        the final rows (at most the threshold + 1), and a list's capped count reuses it
+        (`search_matches`, accounts.listing.capped_count)."""
+        dense = getattr(self.query, "search_dense", None)
+        if not dense or getattr(self.query, "few_rows", False):
+            return self
+        n = self.order_by().values("pk")[: dense + 1].count()
+        settled = self.all()
+        settled.query.search_dense = None  # type: ignore[attr-defined]
+        if n <= dense:
+            settled.query.few_rows = True  # type: ignore[attr-defined]
+            settled.query.search_matches = n  # type: ignore[attr-defined]
+        return settled
 
     def _search_region(self, region: Region, text: str) -> AccountQuerySet:
         """The region's accounts plus the accounts elsewhere whose name or code contains the text.

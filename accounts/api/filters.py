@@ -78,7 +78,7 @@ class AccountFilter(django_filters.FilterSet):
             # lets a list in code or name order start at its first row. (`?region=` brings its
             # own range, from the same query as its region ids.)
             queryset = queryset.region_bounded(user.region)  # type: ignore[attr-defined, union-attr]
-        return queryset
+        return queryset.settle_search()  # type: ignore[attr-defined]
 
     def filter_region(self, queryset: QuerySet[Account], name: str, value: str) -> Any:
         # The region tree is reference data every staff member sees, so naming an unknown code
