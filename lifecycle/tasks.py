@@ -59,6 +59,6 @@ def fail_nightly(*, run_id: int) -> None:
     nightly.fail(run_id=run_id, message="A lifecycle chunk failed; see the worker log.")
 
 
-# The campaign generation task lives with the campaigns; importing it here registers it with a
-# worker (Celery autodiscovers `<app>.tasks` only).
-from .campaigns.tasks import campaign_generate_task  # noqa: E402, F401
+# The campaign tasks (generation, preview) live with the campaigns; importing them here registers
+# them with a worker (Celery autodiscovers `<app>.tasks` only).
+from .campaigns.tasks import campaign_generate_task, campaign_preview_task  # noqa: E402, F401

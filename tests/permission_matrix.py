@@ -322,6 +322,8 @@ MATRIX: dict[str, Rule] = {
         sample="campaign",
         redirect="/campaigns/",
     ),
+    # The generate page's preview part, polled while a task counts.
+    "campaigns:generate_preview": Rule({"GET": expect(302, 404, 200, 200, 403)}, sample="campaign"),
     "campaigns:resplit": Rule(
         {"POST": expect(302, 404, 302, 302, 403)}, sample="campaign", redirect="/campaigns/"
     ),

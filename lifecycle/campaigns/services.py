@@ -4,11 +4,14 @@ simple-history row carries the acting user) and checks the actor's rights itself
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -222,13 +225,43 @@ class Preview:
     sync: bool
 
 
-def campaign_preview(*, actor: User, campaign_id: int, as_of: dt.date) -> Preview:
-    """What generating on `as_of` would do: "412 accounts match; 3 callers → ~137 each"."""
-    campaign = _managed(actor, campaign_id)
+# The count of a billing rule over a province aggregates every bill line of the window (38 s at
+# 1M accounts): pages never count in the request. A Celery task counts and stores the preview in
+# the cache under a key that changes with everything the count depends on (`preview_key`); the
+# page shows it when stored, else enqueues the task (once while one is pending) and polls.
+PREVIEW_TTL = 3600  # a count an hour old at most: bills and the nightly states move under it
+PREVIEW_PENDING_TTL = 300  # a lost or failed task is enqueued again after this long
+
+
+def preview_key(campaign: Campaign, as_of: dt.date) -> str:
+    """The cache key of `campaign`'s preview as of `as_of`: the rule, the region, the callers
+    and the list. Calls are only added by a generation, which stamps `generated_at`, so that
+    stands for the list; `created_at` keeps a reused id (SQLite) from reading another's count."""
+    parts = [
+        *(
+            sorted(value) if isinstance(value, list) else value
+            for value in (getattr(campaign, name) for name in RULE_FIELDS)
+        ),
+        campaign.region_id,
+        campaign.created_at,
+        campaign.generated_at,
+        campaign.callers.count(),
+    ]
+    digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:20]
+    return f"campaigns:preview:v1:{campaign.pk}:{as_of.isoformat()}:{digest}"
+
+
+def stored_preview(campaign: Campaign, as_of: dt.date, *, key: str = "") -> Preview | None:
+    stored = cache.get(key or preview_key(campaign, as_of))
+    return Preview(**stored) if stored is not None else None
+
+
+def _count_and_store(campaign: Campaign, as_of: dt.date, key: str = "") -> Preview:
+    key = key or preview_key(campaign, as_of)
     matching, new = selection.count_targets(campaign, as_of=as_of)
     listed = campaign.calls.count()
     callers = campaign.callers.count()
-    return Preview(
+    preview = Preview(
         matching=matching,
         new=new,
         listed=listed,
@@ -236,6 +269,52 @@ def campaign_preview(*, actor: User, campaign_id: int, as_of: dt.date) -> Previe
         per_caller=rules.per_caller_estimate(listed + new, callers),
         sync=new <= SYNC_LIMIT,
     )
+    cache.set(key, asdict(preview), timeout=PREVIEW_TTL)
+    cache.delete(f"{key}:pending")
+    return preview
+
+
+def campaign_preview(*, actor: User, campaign_id: int, as_of: dt.date) -> Preview:
+    """What generating on `as_of` would do: "412 accounts match; 3 callers → ~137 each".
+    Counts now (and stores the count for the pages)."""
+    return _count_and_store(_managed(actor, campaign_id), as_of)
+
+
+def campaign_preview_count(*, campaign_id: int, as_of: dt.date) -> Preview | None:
+    """The preview task's work: counts and stores the preview unless it is stored already (the
+    same key counts once). None when the campaign is gone."""
+    campaign = Campaign.objects.select_related("region").filter(pk=campaign_id).first()
+    if campaign is None:
+        return None
+    key = preview_key(campaign, as_of)
+    return stored_preview(campaign, as_of, key=key) or _count_and_store(campaign, as_of, key)
+
+
+def _after_commit(send: Callable[[], Any], *, eager: bool) -> None:
+    """Enqueues after the commit; an eager Celery runs the task in this process anyway, so it
+    runs it now (inside a test's transaction an on-commit callback would never run)."""
+    if eager:
+        send()
+    else:
+        transaction.on_commit(send)
+
+
+def campaign_preview_requested(*, actor: User, campaign_id: int, as_of: dt.date) -> Preview | None:
+    """The stored preview; else enqueues its count (at most once while one is pending) and
+    returns None, the page then polls. With an eager Celery the count has run: returns it."""
+    from .tasks import campaign_preview_task
+
+    campaign = _managed(actor, campaign_id)
+    key = preview_key(campaign, as_of)
+    preview = stored_preview(campaign, as_of, key=key)
+    if preview is not None:
+        return preview
+    if cache.add(f"{key}:pending", True, timeout=PREVIEW_PENDING_TTL):
+        _after_commit(
+            lambda: campaign_preview_task.delay(campaign_id=campaign.pk, as_of=as_of.isoformat()),
+            eager=bool(campaign_preview_task.app.conf.task_always_eager),
+        )
+    return stored_preview(campaign, as_of, key=key)
 
 
 def campaign_generate(*, campaign_id: int, as_of: dt.date, triggered_by: str = "") -> int:
@@ -267,29 +346,46 @@ def campaign_generate(*, campaign_id: int, as_of: dt.date, triggered_by: str = "
     return added
 
 
-def campaign_generate_request(
-    *, actor: User, campaign_id: int, as_of: dt.date
-) -> tuple[Preview, int | None]:
-    """Generates now when the list is small (returns the calls added), else enqueues the task
-    after the commit (returns None: the job run shows its progress)."""
-    preview = campaign_preview(actor=actor, campaign_id=campaign_id, as_of=as_of)
-    campaign = _managed(actor, campaign_id)
+def _generate_or_enqueue(
+    actor: User, campaign: Campaign, as_of: dt.date, preview: Preview | None
+) -> int | None:
+    """Generates now when the preview says the list is small (returns the calls added), else
+    enqueues the generation after the commit (returns None: the job run shows its progress)."""
     if campaign.status == Campaign.Status.CLOSED:
         raise ValidationError(_("A closed campaign cannot be generated."))
-    if not preview.callers:
+    callers = preview.callers if preview is not None else campaign.callers.count()
+    if not callers:
         raise ValidationError({"callers": _("Choose at least one caller.")})
-    if preview.sync:
-        return preview, campaign_generate(
-            campaign_id=campaign_id, as_of=as_of, triggered_by=actor.username
-        )
+    if preview is not None and preview.sync:
+        return campaign_generate(campaign_id=campaign.pk, as_of=as_of, triggered_by=actor.username)
     from .tasks import campaign_generate_task
 
+    campaign_id = campaign.pk
     transaction.on_commit(
         lambda: campaign_generate_task.delay(
             campaign_id=campaign_id, as_of=as_of.isoformat(), triggered_by=actor.username
         )
     )
-    return preview, None
+    return None
+
+
+def campaign_generate_request(
+    *, actor: User, campaign_id: int, as_of: dt.date
+) -> tuple[Preview, int | None]:
+    """The API's generate: the preview (the stored one, else counted now) and what
+    `_generate_or_enqueue` did."""
+    campaign = _managed(actor, campaign_id)
+    key = preview_key(campaign, as_of)
+    preview = stored_preview(campaign, as_of, key=key) or _count_and_store(campaign, as_of, key)
+    return preview, _generate_or_enqueue(actor, campaign, as_of, preview)
+
+
+def campaign_generate_start(*, actor: User, campaign_id: int, as_of: dt.date) -> int | None:
+    """The page's generate, which never counts in the request: with a stored preview, small
+    lists are generated now (returns the calls added); without one the generation goes to the
+    background (returns None), the task counts as it inserts."""
+    campaign = _managed(actor, campaign_id)
+    return _generate_or_enqueue(actor, campaign, as_of, stored_preview(campaign, as_of))
 
 
 @transaction.atomic

@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("<int:pk>/generate/", views.campaign_generate, name="generate"),
+    path(
+        "<int:pk>/generate/preview/",
+        views.campaign_generate_preview,
+        name="generate_preview",
+    ),
     path("<int:pk>/resplit/", views.campaign_resplit, name="resplit"),
     path("<int:pk>/close/", views.campaign_close, name="close"),
     path("<int:pk>/calls/", views.campaign_calls, name="calls"),

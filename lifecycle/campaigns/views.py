@@ -135,12 +135,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @crm_staff_required
 @require_http_methods(["GET", "POST"])
 def campaign_generate(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the count preview; POST: generate (or add newcomers to) the call list."""
+    """GET: the count preview (stored by a task; "counting…" and polling until it is); POST:
+    generate (or add newcomers to) the call list."""
     campaign = selectors.campaign_get(user=request.user, pk=pk)
     today = timezone.localdate()
     if request.method == "POST":
         try:
-            _preview, added = services.campaign_generate_request(
+            added = services.campaign_generate_start(
                 actor=request_user(request), campaign_id=campaign.pk, as_of=today
             )
         except ValidationError as exc:
@@ -151,7 +152,7 @@ def campaign_generate(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(n)s calls added to the list.") % {"n": f"{added:,}"})
         return redirect("campaigns:detail", pk=campaign.pk)
-    preview = services.campaign_preview(
+    preview = services.campaign_preview_requested(
         actor=request_user(request), campaign_id=campaign.pk, as_of=today
     )
     start, end = rules.window_bounds(today, campaign.window_months or 12)
@@ -165,6 +166,22 @@ def campaign_generate(request: HttpRequest, pk: int) -> HttpResponse:
             "window_last": rules.add_months(end, -1),
             "callers": selectors.campaign_callers(campaign),
         },
+    )
+
+
+@crm_staff_required
+@require_GET
+def campaign_generate_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The generate page's preview part, polled while the count runs: "counting…" (polling on)
+    until the task has stored it, then the numbers (polling off)."""
+    campaign = selectors.campaign_get(user=request.user, pk=pk)
+    preview = services.campaign_preview_requested(
+        actor=request_user(request), campaign_id=campaign.pk, as_of=timezone.localdate()
+    )
+    return render(
+        request,
+        "lifecycle/campaigns/_generate_preview.html",
+        {"campaign": campaign, "preview": preview},
     )
 
 
