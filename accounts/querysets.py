@@ -35,33 +35,6 @@ class _ContainsPair(models.Func):
         return sql, params + params
 
 
-class _ContainsPairInRegions(models.Func):
-    """Name or code contains the two characters and the account lies in one of the given
-    regions (PostgreSQL only): `accounts_region_bigrams(…, region_id) && ARRAY['广州#7', …]`,
-    answered by the GIN index of migration 0007 from those regions' posting lists only."""
-
-    output_field = models.BooleanField()
-
-    def __init__(self, name: Any, code: Any, region: Any, text: str, region_ids: list[int]):
-        self.tokens = [f"{text.upper()}#{pk}" for pk in region_ids]
-        self.text = text
-        super().__init__(name, code, region)
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:  # type: ignore[override]
-        name, name_params = compiler.compile(self.source_expressions[0])
-        code, code_params = compiler.compile(self.source_expressions[1])
-        region, region_params = compiler.compile(self.source_expressions[2])
-        text = f"(UPPER({name}::text) || E'\\n' || UPPER({code}::text))"
-        sql = (
-            f"(accounts_region_bigrams({text}, {region}) && %s::text[] AND strpos({text}, %s) <> 0)"
-        )
-        params = (
-            *name_params, *code_params, *region_params, self.tokens,
-            *name_params, *code_params, self.text.upper(),
-        )  # fmt: skip
-        return sql, params
-
-
 class _ContainsInRegions(models.Func):
     """Name or code contains the text (two characters or more) and the account lies in one of the
     given regions (PostgreSQL only): for each region, the containment of every bigram of the text
@@ -88,11 +61,16 @@ class _ContainsInRegions(models.Func):
         text = f"(UPPER({name}::text) || E'\\n' || UPPER({code}::text))"
         tagged = f"accounts_region_bigrams({text}, {region})"
         tagged_params = (*name_params, *code_params, *region_params)
-        any_region = " OR ".join([f"{tagged} @> %s::text[]"] * len(self.token_sets))
-        sql = f"(({any_region}) AND strpos({text}, %s) <> 0)"
         params: list[Any] = []
-        for tokens in self.token_sets:
-            params += [*tagged_params, tokens]
+        if len(self.token_sets[0]) == 1:
+            # One bigram (a two-character text): any of the regions' tokens, one GIN probe.
+            any_region = f"{tagged} && %s::text[]"
+            params += [*tagged_params, [tokens[0] for tokens in self.token_sets]]
+        else:
+            any_region = " OR ".join([f"{tagged} @> %s::text[]"] * len(self.token_sets))
+            for tokens in self.token_sets:
+                params += [*tagged_params, tokens]
+        sql = f"(({any_region}) AND strpos({text}, %s) <> 0)"
         params += [*name_params, *code_params, self.upper]
         return sql, tuple(params)
 
@@ -229,7 +207,7 @@ class AccountQuerySet(models.QuerySet):
         One condition `region IN subtree OR contains` has no fast plan at 1M accounts: the
         matches are one stretch of the code and name order, which an ordered scan reaches only
         after the other cities (0.5–1 s). So the few matches elsewhere are read first (on
-        PostgreSQL for a two-character word from the per-region bigram index, migration 0007),
+        PostgreSQL from the per-region bigram index, migration 0007: `_ContainsInRegions`),
         by id, and the list is `region IN subtree OR id IN (those)` within the literal code and
         name range that covers both, which an ordered index scan starts at."""
         from org.models import Region
@@ -237,12 +215,12 @@ class AccountQuerySet(models.QuerySet):
         ids, bounds = _subtree(self.db, region.path, bounds=True)
         outside = self.exclude(region_id__in=ids)
         postgres = connections[self.db].vendor == "postgresql"
-        if postgres and len(text) == 2 and len(text.upper()) == 2:
+        if postgres and len(text.upper()) >= 2:
             others = list(
                 Region.objects.using(self.db).exclude(pk__in=ids).values_list("pk", flat=True)
             )
             elsewhere = outside.filter(
-                _ContainsPairInRegions(
+                _ContainsInRegions(
                     models.F("name"), models.F("code"), models.F("region_id"), text, others
                 )
             )
