@@ -353,12 +353,35 @@ def ranking_version(scheme: KpiScheme) -> str:
 
 def manager_ranking(
     *, scheme: KpiScheme, period: domain.ScorePeriod, as_of: dt.date
-) -> ManagerRanking:
-    """The stored province-wide ranking of the current data version, ranked and stored now if
-    it is missing (a period or day the nightly step did not cover, or a version not yet warmed)."""
-    return services.manager_ranking_store(
-        scheme=scheme, period=period, as_of=as_of, version=ranking_version(scheme)
-    )[0]
+) -> tuple[ManagerRanking, bool]:
+    """The stored province-wide ranking of the current data version, and whether it is stale.
+
+    Missing (an edit a moment ago, before its re-rank task has run): the newest stored ranking
+    of the same scheme, period and day is returned as stale, and the ranking of the current
+    version is enqueued (once while one is pending); the page says the league is being updated.
+    Nothing stored for that day at all (a period or day no night covered): ranked and stored
+    now, in the request."""
+    from django.core.cache import cache
+
+    version = ranking_version(scheme)
+    key = {"scheme": scheme, "period": period.code, "as_of": as_of}
+    stored = ManagerRanking.objects.filter(**key, version=version).first()
+    if stored is not None:
+        return stored, False
+    previous = ManagerRanking.objects.filter(**key).order_by("-id").first()
+    if previous is None:
+        return services.manager_ranking_store(
+            scheme=scheme, period=period, as_of=as_of, version=version
+        )[0], False
+    if cache.add(f"kpi:ranking-pending:{scheme.pk}:{period.code}:{as_of}:{version}", True, 300):
+        from .tasks import rank_period
+
+        rank_period.delay(scheme_id=scheme.pk, period=period.code, as_of=as_of.isoformat())
+        # An eager Celery (development, tests) has ranked it already.
+        stored = ManagerRanking.objects.filter(**key, version=version).first()
+        if stored is not None:
+            return stored, False
+    return previous, True
 
 
 @dataclass(frozen=True)
@@ -421,6 +444,9 @@ class League:
     metrics: list[str]
     rows: list[LeagueRow]
     count: int
+    # The ranking shown is of the data before an edit made a moment ago; the current one is
+    # being ranked in the background (manager_ranking).
+    stale: bool = False
 
 
 def league_table(
@@ -441,12 +467,10 @@ def league_table(
     if scheme is None or not rules or as_of is None:
         return League(metrics=metrics, rows=[], count=0)
     if limit is not None:
-        return _stored_league(
-            manager_ranking(scheme=scheme, period=period, as_of=as_of),
-            region=region,
-            metrics=metrics,
-            limit=limit,
-        )
+        stored, stale = manager_ranking(scheme=scheme, period=period, as_of=as_of)
+        league = _stored_league(stored, region=region, metrics=metrics, limit=limit)
+        league.stale = stale
+        return league
     in_subtree = Q(user__region__path__startswith=region.path)
     managers = Q(in_subtree, user__role=Role.ACCOUNT_MANAGER)
     scores = _score_many(

@@ -83,6 +83,22 @@ def manager_ranking_store(
     return header, True
 
 
+def rank_period(*, scheme_id: int, period_code: str, as_of: dt.date) -> int:
+    """Rank and store one scheme, period and snapshot day at the current data version (the
+    `kpi.rank_period` task, enqueued by a dashboard showing the ranking from before an edit).
+    Returns the rows written (0: already stored, or the scheme or period is gone)."""
+    from .selectors import ranking_version
+
+    scheme = KpiScheme.objects.filter(pk=scheme_id).first()
+    period = domain.parse_period(period_code)
+    if scheme is None or period is None:
+        return 0
+    stored, created = manager_ranking_store(
+        scheme=scheme, period=period, as_of=as_of, version=ranking_version(scheme)
+    )
+    return stored.managers if created else 0
+
+
 def _rerank_after_commit(actor: User) -> None:
     """A scheme or target edit changes the data version of the stored rankings: rank again in
     the background once the edit is committed (kpi.rankings, the same task the nightly chain

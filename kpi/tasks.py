@@ -7,7 +7,7 @@ import datetime as dt
 from celery import shared_task
 from django.db import OperationalError
 
-from . import runs, warm
+from . import runs, services, warm
 
 
 @shared_task(
@@ -39,3 +39,12 @@ def rankings(*, as_of: str, triggered_by: str = "") -> int:
     return warm.rankings_warm_run(
         as_of=dt.date.fromisoformat(as_of), triggered_by=triggered_by
     ).rows
+
+
+@shared_task(name="kpi.rank_period", acks_late=True)
+def rank_period(*, scheme_id: int, period: str, as_of: str) -> int:
+    """Rank and store one (scheme, period, snapshot day) at the current data version: what a
+    dashboard asked for after an edit, while it shows the previous ranking. Idempotent."""
+    return services.rank_period(
+        scheme_id=scheme_id, period_code=period, as_of=dt.date.fromisoformat(as_of)
+    )

@@ -252,3 +252,40 @@ def test_the_night_ranks_every_quarter_of_the_year_so_far(kpi):  # type: ignore[
     stored = set(ManagerRanking.objects.values_list("period", "as_of"))
     assert {("2026Q2", q2_end), ("2026Q3", AS_OF), ("2026", AS_OF)} <= stored
     assert not {p for p, _day in stored} & {"2026Q1", "2026Q4"}
+
+
+def test_after_an_edit_the_league_shows_the_previous_ranking_until_the_new_one_is_stored(
+    kpi, login, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """Between an edit and its background re-rank the page does not rank in the request: it
+    shows the previous ranking, says so, and enqueues the current version's ranking once."""
+    from kpi import tasks
+
+    cache.clear()
+    selectors.rankings_warm(as_of=AS_OF)
+    entries = [
+        services.TargetEntry(
+            r.metric,
+            "Q3",
+            Decimal("0.0001") if r.direction == "higher" else Decimal("1"),
+            Decimal("0.0001") if r.direction == "higher" else Decimal("1"),
+            user_id=kpi.world.am_b.pk,
+        )
+        for r in services.scheme_rules(kpi.scheme)
+    ]
+    # The edit's on-commit re-rank never runs here (the test's transaction is not committed).
+    services.targets_set(actor=kpi.world.hq, scheme=kpi.scheme, entries=entries)
+    queued: list[dict] = []
+    monkeypatch.setattr(tasks.rank_period, "delay", lambda **kw: queued.append(kw))
+    with mock.patch.object(ranking, "manager_totals", NEVER):
+        stale = _league(kpi, kpi.world.province)
+        again = _league(kpi, kpi.world.province)
+        page = login(kpi.world.hq).get(reverse("kpi:dashboard"), {"period": "2026Q3"})
+    assert stale.stale and again.stale
+    assert stale.rows[0].username != "am_sz"
+    assert queued == [{"scheme_id": kpi.scheme.pk, "period": "2026Q3", "as_of": "2026-08-20"}]
+    assert "the new ranking is being computed" in page.content.decode()
+    # The task ranks the current version; the league is current again.
+    assert tasks.rank_period.run(**queued[0]) > 0
+    fresh = _league(kpi, kpi.world.province)
+    assert not fresh.stale and fresh.rows[0].username == "am_sz"
