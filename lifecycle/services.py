@@ -68,7 +68,11 @@ def retention_action_record(
 
 
 @transaction.atomic
-def retention_task_close(*, actor: User, task_id: int, outcome: str, note: str) -> RetentionTask:
+def retention_task_close(
+    *, actor: User, task_id: int, outcome: str, note: str, closed_on: dt.date | None = None
+) -> RetentionTask:
+    """Close an open task with its outcome. `closed_on`: the day the outcome was reached when
+    it is recorded afterwards (not in the future, not before the episode); default now."""
     task = _locked_task(actor, task_id)
     errors: dict[str, list[str]] = {}
     if task.status != RetentionTask.Status.OPEN:
@@ -78,12 +82,20 @@ def retention_task_close(*, actor: User, task_id: int, outcome: str, note: str) 
     note = (note or "").strip()
     if not note:
         errors["note"] = [_("Explain the outcome in a few words.")]
+    if closed_on is not None and closed_on > timezone.localdate():
+        errors["closed_on"] = [_("The date cannot be in the future.")]
+    elif closed_on is not None and closed_on < task.episode_on:
+        errors["closed_on"] = [_("The date is before this task's episode started.")]
     if errors:
         raise ValidationError(errors)
     task.status = RetentionTask.Status.CLOSED
     task.outcome = outcome
     task.outcome_note = note
-    task.closed_at = timezone.now()
+    task.closed_at = (
+        timezone.now()
+        if closed_on is None
+        else dt.datetime.combine(closed_on, dt.time(17), tzinfo=timezone.get_current_timezone())
+    )
     task.closed_by = actor
     _audit(task, actor, f"closed: {outcome}")
     task.save(update_fields=["status", "outcome", "outcome_note", "closed_at", "closed_by"])

@@ -37,6 +37,22 @@ def test_demo_history_produces_every_stage_and_flag():
     )
     assert open_codes == set(FlagCode.values)
     assert RetentionTask.objects.filter(status="open").exists()
+    # The owners worked the earlier nights' tasks: every outcome, most on time, some late, each
+    # with an action and its history row; the KPI's on-time rate is neither 0 nor 100 %.
+    closed = RetentionTask.objects.filter(status="closed")
+    assert set(closed.values_list("outcome", flat=True)) == set(RetentionTask.Outcome.values)
+    on_time = [t.closed_at.date() <= t.due_on for t in closed]
+    assert sum(on_time) > len(on_time) - sum(on_time) > 0
+    assert all(t.actions.exists() and t.closed_by_id == t.owner_id for t in closed)
+    assert all(
+        t.history.filter(history_change_reason__startswith="closed").exists() for t in closed
+    )
+    from kpi.models import MetricSnapshot
+
+    rate = MetricSnapshot.objects.filter(
+        metric="retention_on_time", period="year", region__parent__isnull=True
+    ).latest("as_of")
+    assert rate.value is not None and 0 < rate.value < 1, rate.value
     assert StageMigration.objects.exclude(from_stage=None).exists()  # history from earlier nights
     assert Notification.objects.filter(kind="task_overdue").exists()
     assert JobRun.objects.filter(job="lifecycle", status="succeeded").count() == 3

@@ -97,3 +97,22 @@ def test_visible_reader_is_forbidden(scene):  # type: ignore[no-untyped-def]
         services.retention_task_close(
             actor=scene.world.am_a2, task_id=scene.task.pk, outcome="lost", note="x"
         )
+
+
+def test_close_on_an_earlier_day_when_recorded_afterwards(scene):  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    today = timezone.localdate()  # the scene's fixed day
+    episode = scene.task.episode_on
+    for closed_on in (today + dt.timedelta(days=1), episode - dt.timedelta(days=1)):
+        with pytest.raises(ValidationError) as exc:
+            services.retention_task_close(
+                actor=scene.world.am_a, task_id=scene.task.pk, outcome="retained", note="x",
+                closed_on=closed_on,
+            )  # fmt: skip
+        assert "closed_on" in exc.value.message_dict
+    task = services.retention_task_close(
+        actor=scene.world.am_a, task_id=scene.task.pk, outcome="retained", note="续约",
+        closed_on=episode,
+    )  # fmt: skip
+    assert timezone.localtime(task.closed_at).date() == episode
