@@ -154,14 +154,9 @@ def test_the_league_shows_the_top_and_counts_the_subtree(kpi):  # type: ignore[n
     assert league.count == 19
 
 
-def test_a_target_edit_files_a_new_version_after_commit(
-    kpi, django_capture_on_commit_callbacks, monkeypatch
-):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: AS_OF)
-    selectors.rankings_warm(as_of=AS_OF)
-    before = selectors.ranking_version(kpi.scheme)
-    # Make am_sz's targets trivially easy: they now lead the table.
-    entries = [
+def _easy_q3_targets_for_am_sz(kpi):  # type: ignore[no-untyped-def]
+    """Targets that make am_sz (world.am_b) lead the Q3 table once they are set."""
+    return [
         services.TargetEntry(
             r.metric,
             "Q3",
@@ -171,6 +166,15 @@ def test_a_target_edit_files_a_new_version_after_commit(
         )
         for r in services.scheme_rules(kpi.scheme)
     ]
+
+
+def test_a_target_edit_files_a_new_version_after_commit(
+    kpi, django_capture_on_commit_callbacks, monkeypatch
+):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: AS_OF)
+    selectors.rankings_warm(as_of=AS_OF)
+    before = selectors.ranking_version(kpi.scheme)
+    entries = _easy_q3_targets_for_am_sz(kpi)
     with django_capture_on_commit_callbacks(execute=True):
         services.targets_set(actor=kpi.world.hq, scheme=kpi.scheme, entries=entries)
     after = selectors.ranking_version(kpi.scheme)
@@ -263,16 +267,7 @@ def test_after_an_edit_the_league_shows_the_previous_ranking_until_the_new_one_i
 
     cache.clear()
     selectors.rankings_warm(as_of=AS_OF)
-    entries = [
-        services.TargetEntry(
-            r.metric,
-            "Q3",
-            Decimal("0.0001") if r.direction == "higher" else Decimal("1"),
-            Decimal("0.0001") if r.direction == "higher" else Decimal("1"),
-            user_id=kpi.world.am_b.pk,
-        )
-        for r in services.scheme_rules(kpi.scheme)
-    ]
+    entries = _easy_q3_targets_for_am_sz(kpi)
     # The edit's on-commit re-rank never runs here (the test's transaction is not committed).
     services.targets_set(actor=kpi.world.hq, scheme=kpi.scheme, entries=entries)
     queued: list[dict] = []
