@@ -42,14 +42,35 @@ def timed(label: str, fn, rows: list[tuple[str, float, str]]):  # type: ignore[n
     return result
 
 
+def billing_rule_campaign(name: str, region, created_by, callers, *, starts_on: dt.date):  # type: ignore[no-untyped-def]
+    """A questionnaire campaign over `region` for accounts billed ≥ 120 CNY in 3 of the last 12
+    months, with `callers` (also used by bench_lifecycle_pages.py for the generate page)."""
+    from decimal import Decimal
+
+    from lifecycle.models import Campaign
+
+    campaign = Campaign.objects.create(
+        name=name,
+        kind=Campaign.Kind.QUESTIONNAIRE,
+        region=region,
+        min_monthly_amount=Decimal("120"),
+        min_months=3,
+        window_months=12,
+        questions=[{"text": "q", "options": []}],
+        starts_on=starts_on,
+        ends_on=starts_on + dt.timedelta(days=30),
+        created_by=created_by,
+    )
+    campaign.callers.set(callers)
+    return campaign
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--callers", type=int, default=10)
     args = parser.parse_args()
     setup_django(args.database_url)
-
-    from decimal import Decimal
 
     from django.db import connection
     from django.db.models import Max
@@ -77,20 +98,10 @@ def main() -> None:
     rows: list[tuple[str, float, str]] = []
     made: list[int] = []
     try:
-        campaign = Campaign.objects.create(
-            name="bench: billed ≥ 120 in 3 of 12 months",
-            kind=Campaign.Kind.QUESTIONNAIRE,
-            region=province,
-            min_monthly_amount=Decimal("120"),
-            min_months=3,
-            window_months=12,
-            questions=[{"text": "q", "options": []}],
-            starts_on=as_of,
-            ends_on=as_of + dt.timedelta(days=30),
-            created_by=hq,
+        campaign = billing_rule_campaign(
+            "bench: billed ≥ 120 in 3 of 12 months", province, hq, callers, starts_on=as_of
         )
         made.append(campaign.pk)
-        campaign.callers.set(callers)
         timed(
             "preview: count matching / not yet listed",
             lambda: selection.count_targets(campaign, as_of=as_of),

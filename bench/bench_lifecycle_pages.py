@@ -19,7 +19,6 @@ import platform
 import statistics
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,29 +126,17 @@ def main() -> None:
     # The call-list generate page of a province-wide billing rule (billed ≥ 120 CNY in 3 of the
     # last 12 months), as in production: Celery not eager, so the page enqueues the count and
     # polls (the count itself: bench/bench_campaigns.py).
+    from bench_campaigns import billing_rule_campaign
     from celery import current_app
 
     from lifecycle.campaigns.services import eligible_callers
-    from lifecycle.models import Campaign
     from org.models import Region
 
     current_app.conf.task_always_eager = False
     province = Region.objects.filter(parent__isnull=True).order_by("id").first()
-    today = dt.date.today()
-    campaign = Campaign.objects.create(
-        name="bench: generate page",
-        kind=Campaign.Kind.QUESTIONNAIRE,
-        region=province,
-        min_monthly_amount=Decimal("120"),
-        min_months=3,
-        window_months=12,
-        questions=[{"text": "q", "options": []}],
-        starts_on=today,
-        ends_on=today + dt.timedelta(days=30),
-        created_by=hq,
-    )
-    campaign.callers.set(
-        list(eligible_callers(province).filter(role="account_manager").order_by("id")[:9])
+    callers = eligible_callers(province).filter(role="account_manager").order_by("id")[:9]
+    campaign = billing_rule_campaign(
+        "bench: generate page", province, hq, list(callers), starts_on=dt.date.today()
     )
     scenarios += [
         ("hq", hq, f"/campaigns/{campaign.pk}/generate/"),

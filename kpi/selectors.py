@@ -361,8 +361,6 @@ def manager_ranking(
     version is enqueued (once while one is pending); the page says the league is being updated.
     Nothing stored for that day at all (a period or day no night covered): ranked and stored
     now, in the request."""
-    from django.core.cache import cache
-
     version = ranking_version(scheme)
     key = {"scheme": scheme, "period": period.code, "as_of": as_of}
     stored = ManagerRanking.objects.filter(**key, version=version).first()
@@ -373,10 +371,7 @@ def manager_ranking(
         return services.manager_ranking_store(
             scheme=scheme, period=period, as_of=as_of, version=version
         )[0], False
-    if cache.add(f"kpi:ranking-pending:{scheme.pk}:{period.code}:{as_of}:{version}", True, 300):
-        from .tasks import rank_period
-
-        rank_period.delay(scheme_id=scheme.pk, period=period.code, as_of=as_of.isoformat())
+    if services.ranking_requested(scheme=scheme, period=period, as_of=as_of, version=version):
         # An eager Celery (development, tests) has ranked it already.
         stored = ManagerRanking.objects.filter(**key, version=version).first()
         if stored is not None:

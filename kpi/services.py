@@ -33,6 +33,8 @@ from .models import (
 # Stored rankings kept per (scheme, period): the current version and a few before it (a reader
 # that looked up a version a moment before an edit still finds its rows).
 RANKING_VERSIONS_KEPT = 3
+# A lost or failed re-rank is enqueued again by a view after this long.
+RANKING_PENDING_SECONDS = 300
 
 
 def manager_ranking_store(
@@ -81,6 +83,22 @@ def manager_ranking_store(
             raise
         return stored, False
     return header, True
+
+
+def ranking_requested(
+    *, scheme: KpiScheme, period: domain.ScorePeriod, as_of: dt.date, version: str
+) -> bool:
+    """Enqueue the ranking of one scheme, period, day and data version (`kpi.rank_period`),
+    at most once while one is pending; True when this call enqueued it."""
+    from django.core.cache import cache
+
+    from .tasks import rank_period as rank_period_task
+
+    pending = f"kpi:ranking-pending:{scheme.pk}:{period.code}:{as_of}:{version}"
+    if not cache.add(pending, True, RANKING_PENDING_SECONDS):
+        return False
+    rank_period_task.delay(scheme_id=scheme.pk, period=period.code, as_of=as_of.isoformat())
+    return True
 
 
 def rank_period(*, scheme_id: int, period_code: str, as_of: dt.date) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -290,15 +290,6 @@ def campaign_preview_count(*, campaign_id: int, as_of: dt.date) -> Preview | Non
     return stored_preview(campaign, as_of, key=key) or _count_and_store(campaign, as_of, key)
 
 
-def _after_commit(send: Callable[[], Any], *, eager: bool) -> None:
-    """Enqueues after the commit; an eager Celery runs the task in this process anyway, so it
-    runs it now (inside a test's transaction an on-commit callback would never run)."""
-    if eager:
-        send()
-    else:
-        transaction.on_commit(send)
-
-
 def campaign_preview_requested(*, actor: User, campaign_id: int, as_of: dt.date) -> Preview | None:
     """The stored preview; else enqueues its count (at most once while one is pending) and
     returns None, the page then polls. With an eager Celery the count has run: returns it."""
@@ -310,10 +301,9 @@ def campaign_preview_requested(*, actor: User, campaign_id: int, as_of: dt.date)
     if preview is not None:
         return preview
     if cache.add(f"{key}:pending", True, timeout=PREVIEW_PENDING_TTL):
-        _after_commit(
-            lambda: campaign_preview_task.delay(campaign_id=campaign.pk, as_of=as_of.isoformat()),
-            eager=bool(campaign_preview_task.app.conf.task_always_eager),
-        )
+        # A read: nothing of this request is left to commit for the count to see, so it is
+        # enqueued at once (an eager Celery runs it here).
+        campaign_preview_task.delay(campaign_id=campaign.pk, as_of=as_of.isoformat())
     return stored_preview(campaign, as_of, key=key)
 
 
