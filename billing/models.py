@@ -3,7 +3,12 @@
 A bill line is keyed by its natural key (account, period, product). A correction replaces the
 line's values and bumps its `version`; the values it replaced are copied into `BillLineVersion` by
 a database trigger (see migration 0002), so no write path — the bulk upsert, the admin, a shell —
-can change a line without keeping what it was."""
+can change a line without keeping what it was.
+
+`AccountMonth` and `FirstRevenue` sum the lines per account and month (and keep each account's
+first month with revenue). Database triggers on the bill line table keep them exact in the same
+statement as every write (migration 0003), so the nightly lifecycle step and the campaign rules
+read ~one narrow row per account and month instead of every line."""
 
 from __future__ import annotations
 
@@ -136,6 +141,60 @@ class BillLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.period_on:%Y-%m} {self.product_id} {self.amount}"
+
+
+class AccountMonth(models.Model):
+    """One account's billed month, summed from its bill lines. Written only by the triggers of
+    migration 0003 (recomputed from the lines of every (account, month) a statement touched), so
+    it always equals the lines; `billing.summary.check()` proves it and `rebuild()` redoes it."""
+
+    pk = models.CompositePrimaryKey("account_id", "period_on")
+    # No database FK: the row exists only while the account has bill lines, and a bill line's
+    # own FK already protects the account (every FK is checked per row at each month's load).
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the primary key leads with it
+    )
+    period_on = models.DateField(_("period"))
+    # The month's amounts summed, in fen (exact integers on both databases).
+    revenue_cents = models.BigIntegerField(_("revenue (fen)"))
+    # Lines with a positive amount, and their product ids in ascending order.
+    products = models.IntegerField(_("products billed"))
+    product_ids = models.JSONField(_("product ids billed"), default=list)
+    members = models.BigIntegerField(_("member lines"))
+
+    class Meta:
+        verbose_name = _("account month")
+        verbose_name_plural = _("account months")
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.period_on:%Y-%m} {self.revenue_cents}"
+
+
+class FirstRevenue(models.Model):
+    """The first month in which an account's billed revenue was positive (kept by the same
+    triggers as `AccountMonth`; no row for an account that never had revenue)."""
+
+    account = models.OneToOneField(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    period_on = models.DateField(_("first month with revenue"))
+
+    class Meta:
+        verbose_name = _("first revenue month")
+        verbose_name_plural = _("first revenue months")
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.period_on:%Y-%m}"
 
 
 class BillLineVersion(models.Model):
