@@ -297,30 +297,25 @@ def _sum_b(condition: str) -> str:
 
 
 def _revenue(w: Windows, totals: Totals) -> None:
-    """Billed revenue of the months in each period: one pass over the year's bill lines, summed
-    per group key and month (one numeric sum per line), split into periods here. The group key
-    comes from the accounts and their branch roots, not from the facts table, so this part can
-    run on its own connection beside the facts (`compute`)."""
-    lines = "SELECT account_id, period_on, amount FROM billing_billline"
-    if connection.vendor == "sqlite":
-        # SQLite groups the joined lines in a B-tree: fewer rows when summed per account first
-        # (PostgreSQL hashes the lines straight into the few thousand group keys instead).
-        lines = "SELECT account_id, period_on, SUM(amount) AS amount FROM billing_billline"
-    group = " GROUP BY account_id, period_on" if connection.vendor == "sqlite" else ""
+    """Billed revenue of the months in each period: one pass over the year's account months
+    (billing's per-account monthly sums in fen), summed per group key and month, split into
+    periods here. The group key comes from the accounts and their branch roots, not from the
+    facts table, so this part can run on its own connection beside the facts (`compute`)."""
     sql = (
-        "SELECT a.region_id, b.root_region_id, a.owner_id, bl.period_on, SUM(bl.amount) "
-        f"FROM ({lines} WHERE period_on >= %s AND period_on <= %s{group}) bl "
-        "JOIN accounts_account a ON a.id = bl.account_id "
+        "SELECT a.region_id, b.root_region_id, a.owner_id, bm.period_on, SUM(bm.revenue_cents) "
+        "FROM billing_accountmonth bm "
+        "JOIN accounts_account a ON a.id = bm.account_id "
         f"LEFT JOIN ({BRANCH_ROOTS_SQL}) b ON b.account_id = a.id "
-        "GROUP BY a.region_id, b.root_region_id, a.owner_id, bl.period_on"
+        "WHERE bm.period_on >= %s AND bm.period_on <= %s "
+        "GROUP BY a.region_id, b.root_region_id, a.owner_id, bm.period_on"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [min(w.starts.values()), w.as_of])
         rows = cursor.fetchall()
     slots = [2 * SLOT[(period, m.BILLED_REVENUE)] for period in m.PERIODS]
-    for region, root, owner, period_on, amount in rows:
+    for region, root, owner, period_on, cents in rows:
         month = period_on if isinstance(period_on, dt.date) else dt.date.fromisoformat(period_on)
-        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        value = Decimal(int(cents)) / 100
         key = (region, root, owner)
         vector = totals.get(key)
         if vector is None:

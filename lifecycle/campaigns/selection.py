@@ -1,9 +1,9 @@
 """The target rule of `rules.py`, set-based in SQL (SQLite and PostgreSQL alike).
 
 `target_accounts` is one queryset: the campaign region's subtree, active accounts, and each given
-rule part as a filter. The billing part is one aggregate over the window's bill lines (per
-account and month, then per account), compared in whole cents like `rules.to_cents`, so SQLite's
-floating decimals and PostgreSQL's numerics give the same answer.
+rule part as a filter. The billing part is one aggregate over the window's account months
+(billing's per-account monthly sums in whole fen, kept by database triggers), compared in whole
+cents like `rules.to_cents`, so SQLite and PostgreSQL give the same answer.
 
 `insert_calls` wraps that queryset in one `INSERT … SELECT … ON CONFLICT DO NOTHING`; the caller
 is dealt round-robin by `row_number()` over an ordering that spreads value classes and regions.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Window
@@ -24,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 
 from accounts.models import Account
+from billing.models import AccountMonth
 from lifecycle.models import Campaign, CampaignCall
 from org.visibility import region_subtree_ids
 from segmentation.selectors import fallback_class_expression
@@ -31,7 +31,7 @@ from segmentation.selectors import fallback_class_expression
 from . import rules
 
 CALL_TABLE = CampaignCall._meta.db_table
-BILL_LINE_TABLE = "billing_billline"
+MONTH_TABLE = AccountMonth._meta.db_table
 
 
 def rule_of(campaign: Campaign) -> rules.TargetRule:
@@ -46,21 +46,15 @@ def rule_of(campaign: Campaign) -> rules.TargetRule:
 
 
 def _billed_accounts(rule: rules.TargetRule, as_of: dt.date) -> RawSQL:
+    """Accounts with at least `months_needed` months of the window billed at or above the
+    threshold: one scan of the window's account months (billing's per-month sums, in fen)."""
     start, end = rules.window_bounds(as_of, rule.window_months)
-    threshold: Decimal | int | None
-    if connection.vendor == "postgresql":
-        # numeric sums are exact: compare them as they are (no per-line arithmetic).
-        month_sum, threshold = "SUM(b.amount)", rule.min_monthly_amount
-    else:
-        # SQLite keeps decimals as REAL: round each line to whole cents, then sum integers.
-        month_sum, threshold = "SUM(ROUND(b.amount * 100))", rule.threshold_cents
     sql = (
-        f"SELECT m.account_id FROM (SELECT b.account_id FROM {BILL_LINE_TABLE} b "
-        "WHERE b.period_on >= %s AND b.period_on < %s "
-        f"GROUP BY b.account_id, b.period_on HAVING {month_sum} >= %s) m "
+        f"SELECT m.account_id FROM {MONTH_TABLE} m "
+        "WHERE m.period_on >= %s AND m.period_on < %s AND m.revenue_cents >= %s "
         "GROUP BY m.account_id HAVING COUNT(*) >= %s"
     )
-    return RawSQL(sql, (start, end, threshold, rule.months_needed))
+    return RawSQL(sql, (start, end, rule.threshold_cents, rule.months_needed))
 
 
 def tune_session() -> None:
