@@ -246,7 +246,7 @@ def calc_sql(
     # The product id lists as text (comparable, and MAX-able on both databases).
     ids = "CAST(ml.product_ids AS text)"
 
-    def months_total(*months: str) -> str:
+    def months_total(*months: int) -> str:
         return " + ".join(f"COALESCE(mm.rev{month}, 0)" for month in months)
 
     ne = "COALESCE(st.stage, '-') <> 'E'"
