@@ -317,7 +317,11 @@ def main() -> None:
         "",
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "billing_ingest.md").write_text("\n".join(lines), encoding="utf-8")
+    target = RESULTS / "billing_ingest.md"
+    # The hand-written notes below the table (earlier runs, what changed) are kept.
+    previous = target.read_text(encoding="utf-8") if target.exists() else ""
+    notes = previous[previous.index("## Notes") :] if "## Notes" in previous else ""
+    target.write_text("\n".join(lines) + ("\n" + notes if notes else ""), encoding="utf-8")
     print("\n".join(lines))
     if not ok:
         raise SystemExit("line count mismatch")
