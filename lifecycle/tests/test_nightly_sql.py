@@ -17,6 +17,7 @@ from billing.models import BillLine
 from lifecycle import domain, nightly
 from lifecycle.models import AccountLifecycle, ChurnFlag, RetentionTask
 from lifecycle.tests import nightly_helpers as h
+from segmentation.selectors import annotate_scores
 
 AS_OF = dt.date(2026, 7, 15)
 PRODUCTS = ("DL-DIA", "SMS-GROUP", "VN-VPMN")
@@ -135,6 +136,13 @@ def assert_same(created, rows):
     for flag in ChurnFlag.objects.filter(cleared_on__isnull=True):
         open_flags.setdefault(flag.account_id, {})[flag.code] = flag.evidence
     tasks = {t.account_id: t for t in RetentionTask.objects.all()}
+    # The desk order the night stores per chunk: the effective value class as segmentation says.
+    classes = dict(
+        annotate_scores(Account.objects.filter(pk__in=[a.pk for a in created])).values_list(
+            "id",
+            "value_class",  # type: ignore[misc]  # an annotation the stubs cannot see
+        )
+    )
     for account, row in zip(created, rows, strict=True):
         want = h.expected(account, row["lines"], as_of=AS_OF)
         got = states[account.pk]
@@ -153,6 +161,17 @@ def assert_same(created, rows):
         if want.churn_risk == "high":
             assert tasks[account.pk].flags == sorted(want.flags)
             assert tasks[account.pk].stage == want.stage
+        on_desk = bool(want.flags) or account.pk in tasks
+        assert got.desk_key == (
+            domain.desk_key(
+                churn_risk=want.churn_risk,
+                value_class=classes[account.pk],
+                revenue_p3=got.revenue_p3,
+                revenue_r3=got.revenue_r3,
+            )
+            if on_desk
+            else None
+        )
 
 
 def snapshot():
