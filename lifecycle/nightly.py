@@ -739,12 +739,15 @@ def refresh_desk_keys(*, first_id: int | None = None, last_id: int | None = None
     from .models import RetentionTask
 
     accounts = Account.objects.all()
-    in_range = target_in_range = ""
+    between = ""
     if first_id is not None and last_id is not None:
         accounts = accounts.filter(pk__range=(first_id, last_id))
         between = f"BETWEEN {int(first_id)} AND {int(last_id)}"
-        in_range = f"AND l.account_id {between}"
-        target_in_range = f"AND lifecycle_accountlifecycle.account_id {between}"
+
+    def in_range(column: str) -> str:
+        # Every table of the statement is bounded to the chunk (see run_chunk's in_range).
+        return f"AND {column} {between}" if between else ""
+
     classes = annotate_scores(accounts).values_list(
         "id",
         "value_class",  # type: ignore[misc]  # an annotation the stubs cannot see
@@ -769,7 +772,7 @@ def refresh_desk_keys(*, first_id: int | None = None, last_id: int | None = None
                    CASE WHEN l.flag_count > 0 OR EXISTS (
                             SELECT 1 FROM lifecycle_retentiontask t
                             WHERE t.account_id = l.account_id AND t.status = %s
-                              {in_range.replace("l.", "t.")})
+                              {in_range("t.account_id")})
                         THEN {risk} * {domain.DESK_RISK_WEIGHT}
                              + {klass} * {domain.DESK_CLASS_WEIGHT}
                              + ({limit - 1} - (CASE WHEN {drop} < {-limit} THEN {-limit}
@@ -778,9 +781,10 @@ def refresh_desk_keys(*, first_id: int | None = None, last_id: int | None = None
                    END AS new_key
             FROM lifecycle_accountlifecycle l
             JOIN ({class_sql}) c ON c.id = l.account_id
-            WHERE 1 = 1 {in_range}
+            WHERE 1 = 1 {in_range("l.account_id")}
         ) k
-        WHERE lifecycle_accountlifecycle.account_id = k.account_id {target_in_range}
+        WHERE lifecycle_accountlifecycle.account_id = k.account_id
+          {in_range("lifecycle_accountlifecycle.account_id")}
           AND {_distinct("lifecycle_accountlifecycle.desk_key", "k.new_key")}
     """
     with connection.cursor() as cursor:
