@@ -24,6 +24,9 @@ BEGIN
     FROM unnest(accounts, periods) AS k(account_id, period_on)
     JOIN billing_billline b ON b.account_id = k.account_id AND b.period_on = k.period_on
     GROUP BY b.account_id, b.period_on
+    -- Rows locked in key order, as the bill-line upsert does: concurrent batches touching the
+    -- same months queue instead of deadlocking.
+    ORDER BY b.account_id, b.period_on
     ON CONFLICT (account_id, period_on) DO UPDATE SET
         revenue_cents = excluded.revenue_cents, products = excluded.products,
         product_ids = excluded.product_ids, members = excluded.members
@@ -43,6 +46,7 @@ BEGIN
     JOIN billing_accountmonth m ON m.account_id = k.account_id
     WHERE m.revenue_cents > 0
     GROUP BY m.account_id
+    ORDER BY m.account_id
     ON CONFLICT (account_id) DO UPDATE SET period_on = excluded.period_on
     WHERE f.period_on <> excluded.period_on;
     DELETE FROM billing_firstrevenue f
