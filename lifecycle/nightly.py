@@ -678,12 +678,6 @@ def create_notifications(*, as_of: dt.date) -> int:
             cursor.execute(sql, params)
             created += max(cursor.rowcount, 0)
         cursor.execute(mark, params)
-    if created and _pg():
-        # Fresh statistics before the e-mail queue is read: planned on stale ones (a handful of
-        # unsent rows), each batch of send_emails sorted every unsent row (O(n²) over a night
-        # that queues 140k) instead of walking the unsent index in id order.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE core_notification")
     return created
 
 
@@ -753,10 +747,9 @@ def refresh_desk_keys(*, first_id: int | None = None, last_id: int | None = None
         "value_class",  # type: ignore[misc]  # an annotation the stubs cannot see
     )
     class_sql, class_params = classes.query.sql_with_params()
-    integer = "bigint" if _pg() else "INTEGER"
     drop = (
-        f"(CAST(ROUND(l.revenue_p3 * 100) AS {integer})"
-        f" - CAST(ROUND(l.revenue_r3 * 100) AS {integer}))"
+        f"(CAST(ROUND(l.revenue_p3 * 100) AS {_bigint()})"
+        f" - CAST(ROUND(l.revenue_r3 * 100) AS {_bigint()}))"
     )
     limit = domain.DESK_DROP_LIMIT
     # Placeholders in text order: the open status, the risk ranks, the class ranks, the class
@@ -794,12 +787,16 @@ def refresh_desk_keys(*, first_id: int | None = None, last_id: int | None = None
 
 def _analyze() -> None:
     """Fresh planner statistics for the tables the night rewrote, so the day's pages (the desk,
-    the overdue filter) are planned on today's numbers, not on whatever autovacuum last saw."""
+    the overdue filter) are planned on today's numbers, not on whatever autovacuum last saw.
+    Before the e-mail: planned on stale numbers (a handful of unsent notifications), each batch
+    of `send_emails` sorted every unsent row (O(n²) over a night that queues 140k) instead of
+    walking the unsent index in id order."""
     if not _pg():
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "ANALYZE lifecycle_accountlifecycle, lifecycle_churnflag, lifecycle_retentiontask"
+            "ANALYZE lifecycle_accountlifecycle, lifecycle_churnflag, lifecycle_retentiontask, "
+            "core_notification"
         )
 
 
@@ -807,8 +804,8 @@ def finish(*, run_id: int, as_of: dt.date, email_backend: str | None = None) -> 
     """After every chunk: the month's migration summary, notifications, e-mail; close the run."""
     refresh_stage_migration(as_of=as_of)
     notified = create_notifications(as_of=as_of)
-    send_emails(backend=email_backend)
     _analyze()
+    send_emails(backend=email_backend)
     run = JobRun.objects.get(pk=run_id)
     JobRun.objects.filter(pk=run_id).update(
         status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(), rows=run.total
